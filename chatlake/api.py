@@ -1,0 +1,121 @@
+"""The Python API: what the CLI, scripts and tests call."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from chatlake.build import run_dbt
+from chatlake.config import resolve_db
+from chatlake.db import connect
+from chatlake.extract import extract
+from chatlake.extract.discover import default_roots
+from chatlake.extract.land import ProgressFn
+
+MARTS = ("human_messages", "sessions")
+
+
+@dataclass
+class ImportSummary:
+    """What one `chatlake import` did."""
+
+    db: str
+    files_seen: int = 0
+    files_new: int = 0
+    files_appended: int = 0
+    files_unchanged: int = 0
+    files_rewritten: int = 0
+    files_failed: int = 0
+    lines_landed: int = 0
+    lines_rejected: int = 0
+    sessions_touched: int = 0
+    human_messages_added: int = 0
+    human_messages_total: int = 0
+    built: bool = False
+    build_ok: bool = True
+    failures: list[str] = field(default_factory=list)
+    test_failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.files_failed == 0 and self.build_ok
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+def _table_exists(con, schema: str, name: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()[0])
+
+
+def _count_messages(con) -> int:
+    if not _table_exists(con, "main", "human_messages"):
+        return 0
+    return con.execute("select count(*) from main.human_messages").fetchone()[0]
+
+
+def _marts_behind(con) -> bool:
+    """True when a mart is missing or has not absorbed the latest load (e.g. a build was killed)."""
+    if not all(_table_exists(con, "main", m) for m in MARTS):
+        return True
+    if not _table_exists(con, "raw", "model_watermarks"):
+        return True
+    latest = con.execute("select coalesce(max(load_id), 0) from raw.loads").fetchone()[0]
+    rows = dict(con.execute("select model, load_id from raw.model_watermarks").fetchall())
+    return any(rows.get(m, -1) < latest for m in MARTS)
+
+
+def import_transcripts(
+    roots: list[Path] | None = None,
+    db: Path | str | None = None,
+    full_refresh: bool = False,
+    on_progress: ProgressFn | None = None,
+    wait: float = 0.0,
+) -> ImportSummary:
+    """Land new transcript lines, then `dbt build` the marts when anything changed."""
+    started = time.monotonic()
+    db_path = resolve_db(db)
+    roots = [Path(r).expanduser() for r in roots] if roots else default_roots()
+    con = connect(db_path, wait=wait)
+    try:
+        before = _count_messages(con)
+        result = extract(con, roots, on_progress)
+        needs_build = full_refresh or result.changed or _marts_behind(con)
+    finally:
+        con.close()
+    summary = ImportSummary(
+        db=str(db_path),
+        files_seen=result.files_seen,
+        files_new=result.files_new,
+        files_appended=result.files_appended,
+        files_unchanged=result.files_unchanged,
+        files_rewritten=result.files_rewritten,
+        files_failed=result.files_failed,
+        lines_landed=result.lines_landed,
+        lines_rejected=result.lines_rejected,
+        sessions_touched=result.sessions_touched,
+        failures=[f"{f.path}: {f.error}" for f in result.failures],
+    )
+    if needs_build:
+        build = run_dbt(db_path, "build", full_refresh=full_refresh)
+        summary.built = True
+        summary.build_ok = build.ok
+        summary.test_failures = build.failures
+    if summary.built:
+        con = connect(db_path, read_only=True, wait=wait)
+        try:
+            summary.human_messages_total = _count_messages(con)
+        finally:
+            con.close()
+    else:
+        summary.human_messages_total = before
+    summary.human_messages_added = max(0, summary.human_messages_total - before)
+    summary.seconds = time.monotonic() - started
+    return summary

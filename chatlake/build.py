@@ -1,0 +1,101 @@
+"""Run the shipped dbt project in-process against one warehouse file."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from chatlake.config import project_dir
+from chatlake.errors import BuildFailed
+
+DB_ENV = "CHATLAKE_DB"
+SKIP_ENV = "CHATLAKE_SKIP_EXTRACT"
+
+
+@dataclass
+class BuildResult:
+    ok: bool
+    failures: list[str] = field(default_factory=list)
+    nodes_run: int = 0
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps per process, so the file can be reopened
+    (read-only, or by another process) as soon as the build is over."""
+    import gc
+
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if env is not None:
+            try:
+                env.close()
+            except Exception:  # already closed by dbt
+                pass
+    gc.collect()
+
+
+def dbt_work_dir(db: Path) -> Path:
+    """dbt's target and log folders, beside the warehouse: the project may be read-only."""
+    return db.parent / ".chatlake-dbt"
+
+
+def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra: list[str] | None = None,
+            extract_in_dbt: bool = False) -> BuildResult:
+    """Invoke `dbt <command>` on the shipped project; failures come back as text, not output."""
+    from dbt.cli.main import dbtRunner
+
+    project = project_dir()
+    work = dbt_work_dir(db)
+    args = [
+        command,
+        "--project-dir", str(project),
+        "--profiles-dir", str(project),
+        "--target-path", str(work / "target"),
+        "--log-path", str(work / "logs"),
+        "--log-level", "none",
+        "--log-level-file", "info",
+        "--no-version-check",
+        "--no-use-colors",
+    ]
+    if full_refresh:
+        args.append("--full-refresh")
+    args += extra or []
+    env = {DB_ENV: str(db), SKIP_ENV: "0" if extract_in_dbt else "1"}
+    with _environment(env):
+        try:
+            res = dbtRunner().invoke(args)
+        finally:
+            _release_duckdb()
+    if res.exception is not None:
+        raise BuildFailed(f"dbt {command} could not run: {str(res.exception).strip().splitlines()[0]}")
+    failures: list[str] = []
+    nodes = 0
+    for node_result in getattr(res.result, "results", None) or []:
+        nodes += 1
+        status = str(getattr(node_result, "status", "")).lower()
+        if status in ("error", "fail", "runtimeerr", "runtime error"):
+            name = node_result.node.name
+            lines = [ln.strip() for ln in (node_result.message or status).strip().splitlines() if ln.strip()]
+            message = lines[0] if len(lines) < 2 else f"{lines[0]} ... {lines[-1]}"
+            failures.append(f"{name}: {message}")
+    return BuildResult(ok=bool(res.success) and not failures, failures=failures, nodes_run=nodes)

@@ -1,0 +1,147 @@
+"""The `chatlake` command: a thin typer layer over chatlake.api."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from chatlake.api import ImportSummary, import_transcripts
+from chatlake.config import data_dir
+from chatlake.errors import ChatlakeError
+
+app = typer.Typer(
+    help="A local warehouse of everything you asked Claude Code (and other assistants).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+@app.callback()
+def _root() -> None:
+    """chatlake: import, embed and search what you asked your AI coding assistants."""
+
+
+DB_OPTION = typer.Option(None, "--db", help="Warehouse file (default: $CHATLAKE_DB, else ~/.local/share/chatlake/chatlake.duckdb).")
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def example_tree() -> Path:
+    """A small generated tree for people without Claude Code (made once, then reused)."""
+    from chatlake.generate import TranscriptGenerator
+
+    root = data_dir() / "example-projects"
+    if not root.exists():
+        tmp = Path(tempfile.mkdtemp(prefix="example-", dir=str(root.parent) if root.parent.exists() else None))
+        TranscriptGenerator(tmp, seed=2026).write_tree(sessions=12, prompts=8)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(root)
+    return root
+
+
+class _ProgressBar:
+    """Files done / total, MB/s and the current file, on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress: Progress | None = None
+        self.task = None
+        self.started = time.monotonic()
+
+    def __enter__(self) -> "_ProgressBar":
+        if self.enabled:
+            self.progress = Progress(
+                TextColumn("[bold]landing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("{task.fields[current]}"),
+                console=err, transient=True,
+            )
+            self.progress.__enter__()
+            self.task = self.progress.add_task("land", total=None, rate="", current="")
+        return self
+
+    def __call__(self, done: int, total: int, bytes_read: int, current: str) -> None:
+        if not self.progress:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        name = Path(current).name if current else ""
+        self.progress.update(self.task, completed=done, total=total,
+                             rate=f"{bytes_read / elapsed / 1e6:.1f} MB/s", current=name[:40])
+
+    def __exit__(self, *exc) -> None:
+        if self.progress:
+            self.progress.__exit__(*exc)
+
+
+def print_summary(s: ImportSummary) -> None:
+    out.print(
+        f"files: {s.files_seen} seen, {s.files_new} new, {s.files_appended} appended, "
+        f"{s.files_unchanged} unchanged, {s.files_rewritten} rewritten, {s.files_failed} failed",
+        highlight=False,
+    )
+    out.print(f"lines: {s.lines_landed} landed, {s.lines_rejected} rejected", highlight=False)
+    out.print(
+        f"sessions touched: {s.sessions_touched}; human messages: {s.human_messages_added} added, "
+        f"{s.human_messages_total} in total",
+        highlight=False,
+    )
+    if not s.built:
+        out.print("nothing new: dbt not run", highlight=False)
+    out.print(f"warehouse: {s.db} ({s.seconds:.2f}s)", highlight=False)
+    for failure in s.failures:
+        err.print(f"[yellow]unreadable:[/] {failure}", highlight=False)
+    for failure in s.test_failures:
+        err.print(f"[red]dbt:[/] {failure}", highlight=False)
+
+
+@app.command("import")
+def import_command(
+    roots: Optional[list[Path]] = typer.Argument(None, help="Folders of transcripts (default: ~/.claude/projects and $CLAUDE_CONFIG_DIR/projects)."),
+    db: Optional[Path] = DB_OPTION,
+    full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild every mart from the raw layer."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for another writer to finish instead of exiting."),
+    example: bool = typer.Option(False, "--example", help="Import a small generated example tree instead."),
+) -> None:
+    """Land new transcript lines in DuckDB and rebuild the marts incrementally with dbt."""
+    if example:
+        if roots:
+            fail("--example takes no ROOT", 2)
+        roots = [example_tree()]
+    for root in roots or []:
+        if not root.exists():
+            fail(f"{root}: no such file or directory", 2)
+    try:
+        with _ProgressBar(enabled=not (quiet or as_json)) as bar:
+            summary = import_transcripts(roots or None, db, full_refresh=full_refresh,
+                                         on_progress=bar, wait=3600.0 if wait else 0.0)
+    except ChatlakeError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing from this run was committed; run the same command again to finish")
+        raise typer.Exit(130)
+    if as_json:
+        sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
+    elif not quiet:
+        print_summary(summary)
+    elif not summary.ok:
+        for failure in summary.failures + summary.test_failures:
+            err.print(failure, highlight=False)
+    raise typer.Exit(0 if summary.ok else 1)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

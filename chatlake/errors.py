@@ -1,0 +1,13 @@
+"""Typed errors; the CLI alone turns them into one line and an exit code."""
+
+
+class ChatlakeError(Exception):
+    """Base class for errors a user can act on."""
+
+
+class DatabaseLocked(ChatlakeError):
+    """Another process holds the DuckDB write lock."""
+
+
+class BuildFailed(ChatlakeError):
+    """dbt could not run at all (not: a test failed)."""

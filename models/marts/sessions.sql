@@ -1,0 +1,102 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='session_id',
+        pre_hook="{{ prune_vanished_sessions() }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
+{#- One row per session with at least one main-thread record. -#}
+
+with lines as (
+    select *
+    from {{ ref('stg_claude_code__lines') }}
+    {% if is_incremental() %}
+    where session_id in ({{ affected_sessions() }})
+    {% endif %}
+),
+
+main_thread as (
+    select *
+    from lines
+    where session_id is not null and uuid is not null and not is_sidechain and agent_id is null
+),
+
+activity as (
+    select
+        session_id,
+        arg_min(project_path, coalesce(created_at, 'infinity'::timestamptz)) filter (where project_path is not null)
+            as project_path,
+        arg_max(git_branch, coalesce(created_at, '-infinity'::timestamptz)) filter (where git_branch is not null)
+            as git_branch,
+        arg_max(claude_version, coalesce(created_at, '-infinity'::timestamptz)) filter (where claude_version is not null)
+            as claude_version,
+        min(created_at) as first_at,
+        max(created_at) as last_at,
+        count(distinct uuid) as record_count,
+        arg_min(source_file, coalesce(created_at, 'infinity'::timestamptz)) as source_file
+    from main_thread
+    group by session_id
+),
+
+named as (
+    select
+        session_id,
+        arg_max(line ->> 'customTitle', byte_offset) filter (where record_type = 'custom-title') as custom_title,
+        arg_max(line ->> 'aiTitle', byte_offset) filter (where record_type = 'ai-title') as ai_title
+    from lines
+    where record_type in ('custom-title', 'ai-title')
+    group by session_id
+),
+
+summaries as (
+    select
+        main_thread.session_id,
+        arg_max(summary.line ->> 'summary', summary.byte_offset) as summary_title
+    from {{ ref('stg_claude_code__lines') }} as summary
+    inner join main_thread
+        on main_thread.uuid = summary.line ->> 'leafUuid'
+    where summary.record_type = 'summary'
+    group by main_thread.session_id
+),
+
+messages as (
+    select
+        session_id,
+        count(*) as human_message_count,
+        arg_min(content, coalesce(created_at, 'infinity'::timestamptz)) filter (where kind = 'prompt' and content <> '')
+            as first_prompt
+    from {{ ref('int_human_messages_deduped') }}
+    {% if is_incremental() %}
+    where session_id in (select session_id from activity)
+    {% endif %}
+    group by session_id
+),
+
+final as (
+    select
+        activity.session_id,
+        activity.project_path,
+        coalesce(
+            nullif(trim(named.custom_title), ''),
+            nullif(trim(named.ai_title), ''),
+            nullif(trim(summaries.summary_title), ''),
+            {{ shorten("regexp_replace(trim(messages.first_prompt), '\\s+', ' ', 'g')", 80) }}
+        ) as title,
+        activity.git_branch,
+        activity.first_at,
+        activity.last_at,
+        coalesce(messages.human_message_count, 0) as human_message_count,
+        activity.record_count,
+        activity.claude_version,
+        activity.source_file,
+        'claude_code' as source
+    from activity
+    left join named on named.session_id = activity.session_id
+    left join summaries on summaries.session_id = activity.session_id
+    left join messages on messages.session_id = activity.session_id
+)
+
+select * from final

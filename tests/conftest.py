@@ -1,0 +1,35 @@
+"""Shared fixtures: generated transcript trees and throwaway warehouse files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from chatlake.generate import TranscriptGenerator
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Never touch the real ~/.claude or ~/.local/share from a test."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.delenv("CHATLAKE_DB", raising=False)
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+    monkeypatch.delenv("CHATLAKE_ROOTS", raising=False)
+    yield home
+
+
+@pytest.fixture
+def tree(tmp_path):
+    gen = TranscriptGenerator(tmp_path / "projects", seed=11)
+    return gen.write_tree(sessions=6, prompts=7)
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    return tmp_path / "wh" / "chatlake.duckdb"

@@ -1,0 +1,72 @@
+"""End to end: generated transcripts -> extractor -> real dbt build -> marts a user queries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from typer.testing import CliRunner
+
+from chatlake.api import import_transcripts
+from chatlake.cli import app
+from helpers import messages, query
+
+
+def test_marts_hold_exactly_what_the_human_typed(tree, db):
+    summary = import_transcripts([tree.root], db)
+
+    assert summary.ok and summary.built, summary
+    assert summary.files_new == len(tree.files)
+    got = messages(db)
+    expected = {m.uuid: m for m in tree.expected}
+    assert set(got) == set(expected)
+    for uid, m in expected.items():
+        session_id, _, kind, content, images = got[uid]
+        assert (session_id, kind, content, images) == (m.session_id, m.kind, m.content, m.image_count)
+    assert summary.human_messages_added == summary.human_messages_total == len(expected)
+
+
+def test_indexes_are_contiguous_and_ordered_by_time(tree, db):
+    import_transcripts([tree.root], db)
+    rows = query(db, "select session_id, list(message_index order by created_at, message_index) from human_messages group by 1")
+    for _, indexes in rows:
+        assert indexes == list(range(len(indexes)))
+
+
+def test_content_hash_is_sha256_of_content(tree, db):
+    import_transcripts([tree.root], db)
+    for content, digest in query(db, "select content, content_hash from human_messages"):
+        assert digest == hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def test_sessions_have_counts_titles_and_times(tree, db):
+    import_transcripts([tree.root], db)
+    per_session = {}
+    for m in tree.expected:
+        per_session[m.session_id] = per_session.get(m.session_id, 0) + 1
+    rows = query(db, "select session_id, human_message_count, title, first_at <= last_at, project_path from sessions")
+    assert {r[0] for r in rows} == tree.sessions
+    for session_id, count, title, ordered, project in rows:
+        assert count == per_session.get(session_id, 0)
+        assert title and len(title) <= 80
+        assert ordered and project.startswith("/home/dev/work/")
+
+
+def test_noop_rerun_does_not_start_dbt(tree, db):
+    import_transcripts([tree.root], db)
+    again = import_transcripts([tree.root], db)
+    assert not again.built
+    assert again.files_unchanged == len(tree.files)
+    assert again.lines_landed == 0 and again.human_messages_added == 0
+
+
+def test_cli_json_summary_and_exit_codes(tree, db):
+    runner = CliRunner()
+    result = runner.invoke(app, ["import", str(tree.root), "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["files_new"] == len(tree.files) and data["human_messages_total"] == len(tree.expected)
+
+    missing = runner.invoke(app, ["import", str(tree.root / "nope"), "--db", str(db)])
+    assert missing.exit_code == 2
+    assert "no such file or directory" in missing.output
