@@ -145,3 +145,7 @@ def import_command(
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+if __name__ == "__main__":  # python -m chatlake.cli
+    app()
