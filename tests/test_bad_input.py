@@ -1,0 +1,158 @@
+"""Bad input never stops an import: it is rejected with a reason, counted, and the rest goes on."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chatlake.api import import_transcripts
+from chatlake.cli import app
+from chatlake.extract.lines import judge
+from helpers import messages, query
+
+GOOD = {"type": "user", "uuid": "good-0001", "sessionId": "s-bad", "timestamp": "2026-05-01T10:00:00.000Z",
+        "cwd": "/w", "isSidechain": False, "message": {"role": "user", "content": "still imported"}}
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        (b'{"type": "user", "uuid": ', "invalid JSON"),
+        (b'"massive error"', "not a JSON object: str"),
+        (b"42", "not a JSON object: int"),
+        (b"[1]", "not a JSON object: list"),
+        (b'{"silly": "this"}', "missing type"),
+        (b'{"type": 7}', "missing type"),
+        (b'{"type": "user", "x": "\xff\xfe"}', "invalid UTF-8"),
+    ],
+)
+def test_judge_gives_a_reason_for_each_kind_of_bad_line(line, reason):
+    assert judge(line).reason.startswith(reason)
+
+
+def test_judge_accepts_crlf_and_unknown_types():
+    assert judge(b'{"type": "brand-new-kind"}\r').reason is None
+
+
+def test_bad_lines_are_rejected_counted_and_the_rest_lands(tmp_path, db):
+    root = tmp_path / "projects" / "-w"
+    root.mkdir(parents=True)
+    f = root / "s-bad.jsonl"
+    lines = [
+        b"",
+        b'{"type": "user", "uuid": ',
+        b"   ",
+        b'"massive error"',
+        b'{"silly": "this"}',
+        b'{"type": "user", "bad": "\xff"}',
+        json.dumps(GOOD).encode(),
+    ]
+    f.write_bytes(b"\n".join(lines) + b"\n")
+
+    summary = import_transcripts([tmp_path / "projects"], db)
+
+    assert summary.ok
+    assert summary.lines_landed == 1 and summary.lines_rejected == 4
+    rejected = query(db, "select line_no, reason, line_head from raw.rejected_lines order by line_no")
+    assert [r[0] for r in rejected] == [2, 4, 5, 6]
+    assert rejected[0][1].startswith("invalid JSON") and rejected[0][2] == '{"type": "user", "uuid": '
+    assert rejected[3][1].startswith("invalid UTF-8") and "\ufffd" in rejected[3][2]
+    assert messages(db)["good-0001"][3] == "still imported"
+    assert query(db, "select line_no from raw.lines")[0][0] == 7
+
+
+def test_rejected_line_keeps_only_its_first_kilobyte(tmp_path, db):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "big.jsonl").write_bytes(b'{"no_type": "' + b"x" * 50_000 + b'"}\n')
+    import_transcripts([root], db)
+    assert query(db, "select length(line_head), reason from raw.rejected_lines") == [(1024, "missing type")]
+
+
+def test_multi_megabyte_image_line_lands(tmp_path, db):
+    root = tmp_path / "p" / "-w"
+    root.mkdir(parents=True)
+    image = base64.b64encode(os.urandom(6 * 1024 * 1024)).decode()
+    rec = dict(GOOD, uuid="img-0001", message={"role": "user", "content": [
+        {"type": "text", "text": "what is wrong in this screenshot"},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": image}}]})
+    (root / "s-bad.jsonl").write_text(json.dumps(rec) + "\n" + json.dumps(GOOD) + "\n")
+    summary = import_transcripts([tmp_path / "p"], db)
+    assert summary.ok and summary.lines_landed == 2
+    assert messages(db)["img-0001"][2:] == ("prompt", "what is wrong in this screenshot", 1)
+
+
+def test_unreadable_file_is_reported_and_the_rest_continues(tmp_path, db):
+    root = tmp_path / "p" / "-w"
+    root.mkdir(parents=True)
+    (root / "s-bad.jsonl").write_text(json.dumps(GOOD) + "\n")
+    broken = root / "unreadable.jsonl"
+    if os.geteuid() == 0:
+        # root reads any file regardless of mode; this one fails with EIO on read instead
+        broken.symlink_to("/proc/self/mem")
+    else:
+        broken.write_text(json.dumps(GOOD) + "\n")
+        broken.chmod(0)
+
+    result = CliRunner().invoke(app, ["import", str(tmp_path / "p"), "--db", str(db)])
+
+    assert result.exit_code == 1
+    assert "1 failed" in result.stdout
+    assert "unreadable.jsonl" in result.stderr
+    assert "good-0001" in messages(db)
+
+
+def test_blank_and_empty_files_are_fine(tmp_path, db):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "empty.jsonl").write_bytes(b"")
+    (root / "blank.jsonl").write_bytes(b"\n\n  \n")
+    (root / "journal.jsonl").write_text('{"type": "started"}\n')
+    summary = import_transcripts([root], db)
+    assert summary.ok and summary.files_seen == 2 and summary.lines_landed == 0 and summary.lines_rejected == 0
+
+
+def test_second_writer_gets_one_line_naming_the_holder(tmp_path, db):
+    (tmp_path / "p").mkdir()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)", str(db)],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout.readline().strip() == b"ready"
+        result = CliRunner().invoke(app, ["import", str(tmp_path / "p"), "--db", str(db)])
+        assert result.exit_code == 1
+        lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1, result.stderr
+        assert f"process {holder.pid}" in lines[0] and "--wait" in lines[0]
+        assert "Traceback" not in result.output
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_wait_flag_waits_for_the_lock(tmp_path, db):
+    (tmp_path / "p").mkdir()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(2)", str(db)],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout.readline().strip() == b"ready"
+        started = time.monotonic()
+        result = CliRunner().invoke(app, ["import", str(tmp_path / "p"), "--db", str(db), "--wait", "--quiet"])
+        assert result.exit_code == 0, result.output
+        assert time.monotonic() - started > 0.5
+    finally:
+        holder.kill()
+        holder.wait()
