@@ -47,7 +47,10 @@ def connect(path: Path, read_only: bool = False, wait: float = 0.0) -> duckdb.Du
     deadline = time.monotonic() + wait
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
+            # DuckDB's own progress bar writes to stdout (and would corrupt --json output)
+            con.execute("set enable_progress_bar = false")
+            return con
         except duckdb.IOException as exc:
             if not is_lock_error(exc):
                 raise ChatlakeError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc

@@ -1,29 +1,82 @@
-"""Land new transcript lines into `raw.*`, one transaction per load."""
+"""Land new transcript lines into `raw.*`, one transaction per load.
+
+Python reads files and cuts complete lines; DuckDB (multi-threaded, in a writer thread
+that overlaps with the reading) validates each line as a JSON object with a `type`,
+pulls out the envelope fields and stores the line as JSON.
+"""
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import polars as pl
 
 from chatlake.extract.discover import FileStat, discover
-from chatlake.extract.lines import RawLine, is_blank, iter_complete_lines, judge, line_end, reject_head
+from chatlake.extract.lines import (
+    decode, is_blank, is_complete_record, iter_lines, json_error, line_end, reject_head,
+)
 from chatlake.extract.schema import ensure_raw_schema
 from chatlake.extract.state import HEAD_BYTES, Action, LandedState, fingerprint, head_matches, plan
 
-# Flush buffered lines to DuckDB once they hold this much text: bounds memory on big trees.
-FLUSH_BYTES = 64 << 20
+# Hand buffered lines to DuckDB once they hold this much text: bounds memory on big trees.
+FLUSH_BYTES = 32 << 20
 
-LINE_COLUMNS = [
-    "source_file", "byte_offset", "line_no", "record_type", "uuid", "parent_uuid", "session_id",
-    "record_timestamp", "is_sidechain", "agent_id", "is_meta", "is_compact_summary",
-    "has_tool_use_result", "message_role", "cwd", "git_branch", "claude_version", "line",
+STATE_COLUMNS = [
+    "source_file", "size", "mtime_ns", "landed_offset", "landed_lines", "head_len", "head_sha",
+    "first_load_id", "last_load_id",
 ]
-REJECT_COLUMNS = ["source_file", "line_no", "byte_offset", "reason", "line_head"]
+# Envelope fields pulled out of each line, in raw.lines column order after record_type.
+ENVELOPE_PATHS = [
+    "$.type", "$.uuid", "$.parentUuid", "$.sessionId", "$.timestamp", "$.isSidechain", "$.agentId",
+    "$.isMeta", "$.isCompactSummary", "$.toolUseResult", "$.message.role", "$.cwd", "$.gitBranch", "$.version",
+]
+# Every JSON function below sees only text that json_valid accepted, so a bad line can
+# never abort the load: it is classified, not parsed.
+CHECKED = f"""
+with checked as (
+    select *, case when json_valid(line) then line end as valid_line
+    from chatlake_line_batch
+),
+typed as (
+    select *, json_type(valid_line) as value_type, json_type(valid_line, '$.type') as type_type,
+        valid_line ->> '$.type' as record_type
+    from checked
+),
+judged as (
+    select *, coalesce(value_type = 'OBJECT' and type_type = 'VARCHAR' and record_type <> '', false) as is_record
+    from typed
+)
+"""
+LAND_SQL = CHECKED + f"""
+insert into raw.lines
+select $load_id, source_file, byte_offset, line_no,
+    f[1], f[2], f[3], f[4], f[5], coalesce(f[6] = 'true', false), f[7], coalesce(f[8] = 'true', false),
+    coalesce(f[9] = 'true', false), f[10] is not null, f[11], f[12], f[13], f[14], valid_line::json
+from (
+    select *, json_extract_string(case when is_record then valid_line end, {ENVELOPE_PATHS!r}) as f
+    from judged
+    where is_record
+)
+"""
+REJECT_SQL = CHECKED + """
+select source_file, line_no, byte_offset,
+    case
+        when valid_line is null then 'invalid JSON'
+        when value_type <> 'OBJECT' then 'not a JSON object: ' || case value_type
+            when 'VARCHAR' then 'string' when 'ARRAY' then 'array' when 'BOOLEAN' then 'boolean'
+            when 'NULL' then 'null' else 'number' end
+        else 'missing type'
+    end as reason,
+    line
+from judged
+where not is_record
+"""
 
 ProgressFn = Callable[[int, int, int, str], None]
 
@@ -58,110 +111,132 @@ class ExtractResult:
         return bool(self.lines_landed or self.lines_rejected or self.files_rewritten)
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+class _Writer:
+    """Runs DuckDB statements in order on one thread, so reading files overlaps with writing."""
+
+    def __init__(self, con) -> None:
+        self.con = con
+        self.jobs: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="chatlake-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            if self.error is None:
+                try:
+                    job(self.con)
+                except BaseException as exc:  # surfaced in the reading thread
+                    self.error = exc
+
+    def submit(self, job: Callable) -> None:
+        self._raise()
+        self.jobs.put(job)
+
+    def finish(self) -> None:
+        """Wait for every queued statement; re-raise the first failure."""
+        self.jobs.put(None)
+        self.thread.join()
+        self._raise()
+
+    def abandon(self) -> None:
+        """Stop as soon as possible (Ctrl+C or an error): interrupt the running statement."""
+        self.error = self.error or KeyboardInterrupt()
+        try:
+            self.con.interrupt()
+        except Exception:
+            pass
+        while self.thread.is_alive():
+            try:
+                self.jobs.put(None, timeout=0.1)
+            except queue.Full:
+                try:
+                    self.jobs.get_nowait()
+                except queue.Empty:
+                    pass
+            self.thread.join(timeout=0.1)
+
+    def _raise(self) -> None:
+        if self.error is not None and not isinstance(self.error, KeyboardInterrupt):
+            raise self.error
 
 
-def key_fields(record: dict[str, Any]) -> tuple:
-    """The envelope fields the models filter and join on, leniently typed."""
-    message = record.get("message")
-    role = _text(message.get("role")) if isinstance(message, dict) else None
-    return (
-        record["type"],
-        _text(record.get("uuid")),
-        _text(record.get("parentUuid")),
-        _text(record.get("sessionId")),
-        _text(record.get("timestamp")),
-        record.get("isSidechain") is True,
-        _text(record.get("agentId")),
-        record.get("isMeta") is True,
-        record.get("isCompactSummary") is True,
-        record.get("toolUseResult") is not None,
-        role,
-        _text(record.get("cwd")),
-        _text(record.get("gitBranch")),
-        _text(record.get("version")),
-    )
+def _land_batch(load_id: int, frame: pl.DataFrame, bad: list[tuple]) -> Callable:
+    def job(con) -> None:
+        rejects = list(bad)
+        if frame.height:
+            con.register("chatlake_line_batch", frame.to_arrow())
+            try:
+                con.execute(LAND_SQL.replace("$load_id", str(int(load_id))))
+                for source_file, line_no, offset, reason, text in con.execute(REJECT_SQL).fetchall():
+                    if reason == "invalid JSON":
+                        reason = json_error(text)
+                    rejects.append((source_file, line_no, offset, reason, text[:1024]))
+            finally:
+                con.unregister("chatlake_line_batch")
+        if rejects:
+            con.executemany("insert into raw.rejected_lines values (?, ?, ?, ?, ?, ?)",
+                            [[load_id, *r] for r in rejects])
+    return job
 
 
-class _Batch:
-    """Column buffers for landed and rejected lines, flushed to DuckDB in bulk."""
+class _Buffer:
+    """Complete lines waiting to be handed to the writer."""
 
     def __init__(self) -> None:
-        self.lines: list[tuple] = []
-        self.rejects: list[tuple] = []
+        self.files: list[str] = []
+        self.offsets: list[int] = []
+        self.line_nos: list[int] = []
+        self.texts: list[str] = []
+        self.bad: list[tuple] = []  # lines rejected before DuckDB sees them (not UTF-8)
         self.text_bytes = 0
-        self.sessions: set[str] = set()
 
     def mark(self) -> tuple[int, int]:
-        return len(self.lines), len(self.rejects)
+        return len(self.texts), len(self.bad)
 
     def drop_since(self, mark: tuple[int, int]) -> None:
-        del self.lines[mark[0]:]
-        del self.rejects[mark[1]:]
+        for column in (self.files, self.offsets, self.line_nos, self.texts):
+            del column[mark[0]:]
+        del self.bad[mark[1]:]
 
-    def flush(self, con, load_id: int) -> None:
-        if self.lines:
-            frame = pl.DataFrame(self.lines, schema=LINE_COLUMNS, orient="row", infer_schema_length=None)
-            con.register("chatlake_line_batch", frame.to_arrow())
-            con.execute(
-                "insert into raw.lines select ?, source_file, byte_offset, line_no, record_type, uuid,"
-                " parent_uuid, session_id, record_timestamp, is_sidechain, agent_id, is_meta,"
-                " is_compact_summary, has_tool_use_result, message_role, cwd, git_branch,"
-                " claude_version, line::json from chatlake_line_batch",
-                [load_id],
-            )
-            con.unregister("chatlake_line_batch")
-        if self.rejects:
-            frame = pl.DataFrame(self.rejects, schema=REJECT_COLUMNS, orient="row", infer_schema_length=None)
-            con.register("chatlake_reject_batch", frame.to_arrow())
-            con.execute(
-                "insert into raw.rejected_lines select ?, source_file, line_no, byte_offset, reason,"
-                " line_head from chatlake_reject_batch",
-                [load_id],
-            )
-            con.unregister("chatlake_reject_batch")
-        self.lines.clear()
-        self.rejects.clear()
-        self.text_bytes = 0
+    def take(self, path: str, offset: int, line_no: int, data: bytes) -> None:
+        if is_blank(data):
+            return
+        text, reason = decode(data)
+        if reason is not None:
+            self.bad.append((path, line_no, offset, reason, reject_head(data)))
+            return
+        self.files.append(path)
+        self.offsets.append(offset)
+        self.line_nos.append(line_no)
+        self.texts.append(text)
+        self.text_bytes += len(data)
+
+    def hand_over(self, writer: _Writer, load_id: int) -> None:
+        if not self.texts and not self.bad:
+            return
+        frame = pl.DataFrame(
+            {"source_file": self.files, "byte_offset": self.offsets, "line_no": self.line_nos, "line": self.texts},
+            schema={"source_file": pl.String, "byte_offset": pl.Int64, "line_no": pl.Int64, "line": pl.String},
+        )
+        writer.submit(_land_batch(load_id, frame, self.bad))
+        self.__init__()
 
 
 def _read_landed(con) -> dict[str, LandedState]:
     rows = con.execute(
-        "select source_file, size, mtime_ns, landed_offset, landed_lines, head_len, head_sha from raw.files"
+        "select source_file, size, mtime_ns, landed_offset, landed_lines, head_len, head_sha, first_load_id"
+        " from raw.files"
     ).fetchall()
     return {r[0]: LandedState(*r) for r in rows}
 
 
-def _land_file(con, batch: _Batch, load_id: int, stat: FileStat, action: Action,
-               landed: LandedState | None, result: ExtractResult) -> None:
-    """Read one file's new lines into the batch and record its state; raises OSError."""
-    path = stat.path
-    with open(path, "rb") as stream:
-        head = stream.read(HEAD_BYTES)
-        if action in (Action.APPENDED, Action.CHECK) and landed is not None and not head_matches(head, landed):
-            action = Action.REWRITTEN
-        if action is Action.CHECK:
-            action = Action.UNCHANGED
-        if action is Action.UNCHANGED:
-            con.execute("update raw.files set mtime_ns = ? where source_file = ?", [stat.mtime_ns, path])
-            result.files_unchanged += 1
-            return
-        start_offset, start_line = (landed.landed_offset, landed.landed_lines) if action is Action.APPENDED else (0, 0)
-        stream.seek(start_offset)
-        end_offset, end_line = start_offset, start_line
-        for raw in iter_complete_lines(stream, start_offset, start_line):
-            end_offset, end_line = line_end(raw), raw.line_no
-            _take_line(batch, path, raw, result)
-            if batch.text_bytes >= FLUSH_BYTES:
-                batch.flush(con, load_id)
-        size = max(end_offset, os.fstat(stream.fileno()).st_size)
-    result.bytes_read += end_offset - start_offset
-    head_len = min(len(head), HEAD_BYTES)
-    if action is Action.REWRITTEN:
-        # The file was replaced: drop what earlier loads landed from it, after the new
-        # copy was read in full, so a failed read keeps the old rows.
-        batch.flush(con, load_id)
+def _drop_replaced(path: str, load_id: int) -> Callable:
+    """A rewritten file's earlier rows go, once its new copy was read in full."""
+    def job(con) -> None:
         con.execute(
             "insert into raw.touched_sessions select distinct ?, session_id from raw.lines"
             " where source_file = ? and load_id <> ? and session_id is not null",
@@ -169,12 +244,52 @@ def _land_file(con, batch: _Batch, load_id: int, stat: FileStat, action: Action,
         )
         con.execute("delete from raw.lines where source_file = ? and load_id <> ?", [path, load_id])
         con.execute("delete from raw.rejected_lines where source_file = ? and load_id <> ?", [path, load_id])
-    con.execute(
-        "insert or replace into raw.files values (?, ?, ?, ?, ?, ?, ?, coalesce((select first_load_id"
-        " from raw.files where source_file = ?), ?), ?)",
-        [path, size, stat.mtime_ns, end_offset, end_line, head_len, fingerprint(head[:head_len]),
-         path, load_id, load_id],
-    )
+    return job
+
+
+def _forget_file(path: str, load_id: int) -> Callable:
+    def job(con) -> None:
+        con.execute("delete from raw.lines where load_id = ? and source_file = ?", [load_id, path])
+        con.execute("delete from raw.rejected_lines where load_id = ? and source_file = ?", [load_id, path])
+    return job
+
+
+def _land_file(writer: _Writer, buffer: _Buffer, states: list[tuple], load_id: int, stat: FileStat,
+               action: Action, landed: LandedState | None, result: ExtractResult) -> None:
+    """Read one file's new complete lines into the buffer and note its state; raises OSError."""
+    path = stat.path
+    with open(path, "rb") as stream:
+        head = stream.read(HEAD_BYTES)
+        if action in (Action.APPENDED, Action.CHECK) and landed is not None and not head_matches(head, landed):
+            action = Action.REWRITTEN
+        if action is Action.CHECK:
+            states.append((path, landed.size, stat.mtime_ns, landed.landed_offset, landed.landed_lines,
+                           landed.head_len, landed.head_sha, landed.first_load_id, landed.first_load_id))
+            result.files_unchanged += 1
+            return
+        start_offset, start_line = (landed.landed_offset, landed.landed_lines) if action is Action.APPENDED else (0, 0)
+        after_unterminated = False
+        if action is Action.APPENDED and start_offset > 0:
+            stream.seek(start_offset - 1)
+            after_unterminated = stream.read(1) != b"\n"
+        stream.seek(start_offset)
+        end_offset, end_line = start_offset, start_line
+        for raw in iter_lines(stream, start_offset, start_line, after_unterminated=after_unterminated):
+            if not raw.terminated and not is_complete_record(raw.data):
+                break  # still being written: the next load reads it whole
+            end_offset, end_line = line_end(raw), raw.line_no
+            buffer.take(path, raw.offset, raw.line_no, raw.data)
+            if buffer.text_bytes >= FLUSH_BYTES:
+                buffer.hand_over(writer, load_id)
+        size = max(end_offset, os.fstat(stream.fileno()).st_size)
+    result.bytes_read += end_offset - start_offset
+    if action is Action.REWRITTEN:
+        buffer.hand_over(writer, load_id)
+        writer.submit(_drop_replaced(path, load_id))
+    first_load_id = landed.first_load_id if landed is not None and action is Action.APPENDED else load_id
+    head_len = len(head)
+    states.append((path, size, stat.mtime_ns, end_offset, end_line, head_len, fingerprint(head),
+                   first_load_id, load_id))
     if action is Action.NEW:
         result.files_new += 1
     elif action is Action.APPENDED:
@@ -183,20 +298,13 @@ def _land_file(con, batch: _Batch, load_id: int, stat: FileStat, action: Action,
         result.files_rewritten += 1
 
 
-def _take_line(batch: _Batch, path: str, raw: RawLine, result: ExtractResult) -> None:
-    if is_blank(raw.data):
+def _write_states(con, states: list[tuple]) -> None:
+    if not states:
         return
-    judged = judge(raw.data)
-    if judged.reason is not None:
-        batch.rejects.append((path, raw.line_no, raw.offset, judged.reason, reject_head(raw.data)))
-        result.lines_rejected += 1
-        return
-    fields = key_fields(judged.record)
-    if fields[3] is not None:
-        batch.sessions.add(fields[3])
-    batch.lines.append((path, raw.offset, raw.line_no, *fields, judged.text))
-    batch.text_bytes += len(raw.data)
-    result.lines_landed += 1
+    frame = pl.DataFrame(states, schema=STATE_COLUMNS, orient="row", infer_schema_length=None)
+    con.register("chatlake_state_batch", frame.to_arrow())
+    con.execute("insert or replace into raw.files select * from chatlake_state_batch")
+    con.unregister("chatlake_state_batch")
 
 
 def extract(con, roots: list[Path], on_progress: ProgressFn | None = None) -> ExtractResult:
@@ -214,6 +322,7 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None) -> Ex
     result.files_seen = len(stats)
 
     con.execute("begin transaction")
+    writer: _Writer | None = None
     try:
         ensure_raw_schema(con)
         landed = _read_landed(con)
@@ -238,36 +347,39 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None) -> Ex
             "insert into raw.loads (load_id, started_at, roots) values (?, now(), ?)",
             [load_id, [str(r) for r in roots]],
         )
-        batch = _Batch()
+        writer = _Writer(con)
+        buffer = _Buffer()
+        states: list[tuple] = []
         done = result.files_unchanged
         total = len(stats)
         for stat, action in todo:
             if on_progress:
                 on_progress(done, total, result.bytes_read, stat.path)
-            mark = batch.mark()
+            mark = buffer.mark()
             try:
-                _land_file(con, batch, load_id, stat, action, landed.get(stat.path), result)
+                _land_file(writer, buffer, states, load_id, stat, action, landed.get(stat.path), result)
             except OSError as exc:
                 # Unreadable or vanished mid-read: forget this file's part of the load.
-                batch.drop_since(mark)
-                con.execute("delete from raw.lines where load_id = ? and source_file = ?", [load_id, stat.path])
-                con.execute(
-                    "delete from raw.rejected_lines where load_id = ? and source_file = ?", [load_id, stat.path]
-                )
+                buffer.drop_since(mark)
+                writer.submit(_forget_file(stat.path, load_id))
                 result.files_failed += 1
                 result.failures.append(FileFailure(stat.path, exc.strerror or str(exc)))
             done += 1
-        batch.flush(con, load_id)
-        if batch.sessions:
-            touched = pl.DataFrame({"session_id": sorted(batch.sessions)}, schema={"session_id": pl.String})
-            con.register("chatlake_touched", touched.to_arrow())
-            con.execute(
-                "insert into raw.touched_sessions select distinct ?, session_id from chatlake_touched", [load_id]
-            )
-            con.unregister("chatlake_touched")
-        result.sessions_touched = con.execute(
-            "select count(distinct session_id) from raw.touched_sessions where load_id = ?", [load_id]
-        ).fetchone()[0]
+        buffer.hand_over(writer, load_id)
+        writer.finish()
+        writer = None
+        _write_states(con, states)
+        con.execute(
+            "insert into raw.touched_sessions select distinct load_id, session_id from raw.lines"
+            " where load_id = ? and session_id is not null",
+            [load_id],
+        )
+        result.lines_landed, result.lines_rejected, result.sessions_touched = con.execute(
+            "select (select count(*) from raw.lines where load_id = $1),"
+            " (select count(*) from raw.rejected_lines where load_id = $1),"
+            " (select count(distinct session_id) from raw.touched_sessions where load_id = $1)",
+            [load_id],
+        ).fetchone()
         con.execute(
             """
             update raw.loads set finished_at = now(), files_seen = ?, files_new = ?, files_appended = ?,
@@ -281,6 +393,8 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None) -> Ex
         )
         con.execute("commit")
     except BaseException:
+        if writer is not None:
+            writer.abandon()
         try:
             con.execute("rollback")
         except Exception:

@@ -1,12 +1,12 @@
-"""Split byte chunks into complete lines and judge each line, without I/O."""
+"""Split byte chunks into complete lines and describe bad ones, without I/O."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Iterator, BinaryIO
+from typing import BinaryIO, Iterator
 
-REJECT_HEAD_BYTES = 1024
+REJECT_HEAD_CHARS = 1024
 
 
 @dataclass(frozen=True)
@@ -14,28 +14,40 @@ class RawLine:
     offset: int
     line_no: int  # 1-based, counting blank lines
     data: bytes  # without the trailing newline
+    terminated: bool = True  # False for a last line that has no newline (yet)
 
 
-def iter_complete_lines(
-    stream: BinaryIO, start_offset: int, start_line_no: int, chunk_size: int = 8 << 20
+def iter_lines(
+    stream: BinaryIO, start_offset: int, start_line_no: int, chunk_size: int = 8 << 20,
+    after_unterminated: bool = False,
 ) -> Iterator[RawLine]:
-    """Yield newline-terminated lines from the current stream position.
+    """Yield the lines from the current stream position, the last one possibly unterminated.
 
-    A trailing piece without a newline is Claude Code still writing: it is not yielded,
-    so the next load picks it up whole. Lines longer than one chunk are assembled from
-    several reads, so memory follows the longest line, not the file.
+    `after_unterminated` says the previous load took a last line that had no newline: the
+    newline that now ends it is skipped instead of being read as a blank line. Lines
+    longer than one chunk are assembled from several reads, so memory follows the
+    longest line, not the file.
     """
     offset = start_offset
     line_no = start_line_no
     pending = b""
+    first = True
     while True:
         chunk = stream.read(chunk_size)
         if not chunk:
+            if pending:
+                yield RawLine(offset, line_no + 1, pending, terminated=False)
             return
+        if first:
+            first = False
+            if after_unterminated and chunk.startswith(b"\n"):
+                chunk = chunk[1:]
+                offset += 1
         buf = pending + chunk if pending else chunk
         start = 0
+        find = buf.find
         while True:
-            end = buf.find(b"\n", start)
+            end = find(b"\n", start)
             if end < 0:
                 break
             line_no += 1
@@ -46,44 +58,48 @@ def iter_complete_lines(
 
 
 def line_end(line: RawLine) -> int:
-    """Byte offset just past this line's newline."""
-    return line.offset + len(line.data) + 1
+    """Byte offset just past this line (and its newline, when it has one)."""
+    return line.offset + len(line.data) + (1 if line.terminated else 0)
 
 
-@dataclass(frozen=True)
-class Judged:
-    """A parsed record, or the reason it was rejected."""
+def is_complete_record(data: bytes) -> bool:
+    """True when a last line without a newline is nevertheless a whole transcript record.
 
-    record: dict[str, Any] | None
-    text: str | None
-    reason: str | None
-
-
-def judge(data: bytes) -> Judged:
-    """Parse one non-blank line; reject what is not a JSON object with a `type`."""
+    Claude Code writes each record with its newline in one call, so an unterminated tail
+    is either a record still being written (not valid JSON yet: wait for it) or a file
+    whose writer stopped before the final newline (a whole object: land it now).
+    """
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Judged(None, None, f"invalid UTF-8 at byte {exc.start}")
-    if text.endswith("\r"):
-        text = text[:-1]
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return Judged(None, text, f"invalid JSON: {exc.msg} at column {exc.colno}")
-    except RecursionError:
-        return Judged(None, text, "invalid JSON: nested too deeply")
-    if not isinstance(value, dict):
-        return Judged(None, text, f"not a JSON object: {type(value).__name__}")
-    if not isinstance(value.get("type"), str) or not value["type"]:
-        return Judged(None, text, "missing type")
-    return Judged(value, text, None)
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(value, dict) and isinstance(value.get("type"), str) and value["type"] != ""
 
 
 def is_blank(data: bytes) -> bool:
     return not data.strip()
 
 
+def decode(data: bytes) -> tuple[str | None, str | None]:
+    """The line as text (without a trailing CR), or the reason it is not UTF-8."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"invalid UTF-8 at byte {exc.start}"
+    return (text[:-1] if text.endswith("\r") else text), None
+
+
+def json_error(text: str) -> str:
+    """Why a line that DuckDB found invalid is not JSON, in Python's words."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"invalid JSON: {exc.msg} at column {exc.colno}"
+    except (RecursionError, ValueError):
+        return "invalid JSON: nested too deeply"
+    return "invalid JSON"
+
+
 def reject_head(data: bytes) -> str:
     """The first KB of a rejected line, readable even when it is not UTF-8."""
-    return data[:REJECT_HEAD_BYTES].decode("utf-8", errors="replace")
+    return data[:REJECT_HEAD_CHARS].decode("utf-8", errors="replace")

@@ -30,6 +30,7 @@ class LandedState:
     landed_lines: int
     head_len: int
     head_sha: str
+    first_load_id: int = 0
 
 
 def fingerprint(head: bytes) -> str:

@@ -15,31 +15,10 @@ from typer.testing import CliRunner
 
 from chatlake.api import import_transcripts
 from chatlake.cli import app
-from chatlake.extract.lines import judge
 from helpers import messages, query
 
 GOOD = {"type": "user", "uuid": "good-0001", "sessionId": "s-bad", "timestamp": "2026-05-01T10:00:00.000Z",
         "cwd": "/w", "isSidechain": False, "message": {"role": "user", "content": "still imported"}}
-
-
-@pytest.mark.parametrize(
-    "line, reason",
-    [
-        (b'{"type": "user", "uuid": ', "invalid JSON"),
-        (b'"massive error"', "not a JSON object: str"),
-        (b"42", "not a JSON object: int"),
-        (b"[1]", "not a JSON object: list"),
-        (b'{"silly": "this"}', "missing type"),
-        (b'{"type": 7}', "missing type"),
-        (b'{"type": "user", "x": "\xff\xfe"}', "invalid UTF-8"),
-    ],
-)
-def test_judge_gives_a_reason_for_each_kind_of_bad_line(line, reason):
-    assert judge(line).reason.startswith(reason)
-
-
-def test_judge_accepts_crlf_and_unknown_types():
-    assert judge(b'{"type": "brand-new-kind"}\r').reason is None
 
 
 def test_bad_lines_are_rejected_counted_and_the_rest_lands(tmp_path, db):
@@ -53,6 +32,10 @@ def test_bad_lines_are_rejected_counted_and_the_rest_lands(tmp_path, db):
         b'"massive error"',
         b'{"silly": "this"}',
         b'{"type": "user", "bad": "\xff"}',
+        b"42",
+        b"[1]",
+        b'{"type": 7}',
+        b'{"type": ""}',
         json.dumps(GOOD).encode(),
     ]
     f.write_bytes(b"\n".join(lines) + b"\n")
@@ -60,13 +43,22 @@ def test_bad_lines_are_rejected_counted_and_the_rest_lands(tmp_path, db):
     summary = import_transcripts([tmp_path / "projects"], db)
 
     assert summary.ok
-    assert summary.lines_landed == 1 and summary.lines_rejected == 4
+    assert summary.lines_landed == 1 and summary.lines_rejected == 8
     rejected = query(db, "select line_no, reason, line_head from raw.rejected_lines order by line_no")
-    assert [r[0] for r in rejected] == [2, 4, 5, 6]
-    assert rejected[0][1].startswith("invalid JSON") and rejected[0][2] == '{"type": "user", "uuid": '
-    assert rejected[3][1].startswith("invalid UTF-8") and "\ufffd" in rejected[3][2]
+    assert [(r[0], r[1]) for r in rejected] == [
+        (2, "invalid JSON: Expecting value at column 26"),
+        (4, "not a JSON object: string"),
+        (5, "missing type"),
+        (6, "invalid UTF-8 at byte 25"),
+        (7, "not a JSON object: number"),
+        (8, "not a JSON object: array"),
+        (9, "missing type"),
+        (10, "missing type"),
+    ]
+    assert rejected[0][2] == '{"type": "user", "uuid": '
+    assert "\ufffd" in rejected[3][2]
     assert messages(db)["good-0001"][3] == "still imported"
-    assert query(db, "select line_no from raw.lines")[0][0] == 7
+    assert query(db, "select line_no from raw.lines") == [(11,)]
 
 
 def test_rejected_line_keeps_only_its_first_kilobyte(tmp_path, db):

@@ -97,6 +97,35 @@ def test_same_size_rewrite_with_new_head_is_detected(tree, db):
         sum(1 for line in data.splitlines() if line.strip())
 
 
+def test_complete_last_line_without_newline_is_landed_once(tree, db):
+    """Some files end without a final newline; their last record still counts, exactly once."""
+    import_transcripts([tree.root], db)
+    target = _main_files(tree)[2]
+    record = {"type": "user", "uuid": "tail-0001", "sessionId": target.stem, "timestamp": "2026-10-01T10:00:00.000Z",
+              "cwd": "/home/dev/work/api", "isSidechain": False, "message": {"role": "user", "content": "no newline"}}
+    with open(target, "ab") as fh:
+        fh.write(json.dumps(record).encode())
+    first = import_transcripts([tree.root], db)
+    assert first.lines_landed == 1 and first.lines_rejected == 0
+    assert messages(db)["tail-0001"][3] == "no newline"
+
+    # Claude Code resumes the file: the missing newline arrives, then another record.
+    follow = dict(record, uuid="tail-0002", timestamp="2026-10-01T10:05:00.000Z",
+                  message={"role": "user", "content": "after the tail"})
+    with open(target, "ab") as fh:
+        fh.write(b"\n" + json.dumps(follow).encode() + b"\n")
+    second = import_transcripts([tree.root], db)
+    assert second.lines_landed == 1 and second.lines_rejected == 0
+    got = messages(db)
+    assert got["tail-0002"][1] == got["tail-0001"][1] + 1
+    rows = query(db, "select line_no from raw.lines where source_file = ? order by byte_offset", [str(target)])
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1))  # no phantom blank line
+
+    fresh = tree.root.parent / "fresh.duckdb"
+    import_transcripts([tree.root], fresh)
+    assert warehouse_snapshot(db) == warehouse_snapshot(fresh)
+
+
 def test_deleted_file_keeps_its_rows(tree, db):
     import_transcripts([tree.root], db)
     before = messages(db)
@@ -147,10 +176,10 @@ def _run_cli(args: list[str], env: dict) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-@pytest.mark.parametrize("kill_after", [0.5, 1.5, 3.0, 5.0])
+@pytest.mark.parametrize("kill_after", [0.8, 2.5])
 def test_sigkill_at_any_point_then_rerun_matches_uninterrupted(tmp_path, kill_after):
     gen = TranscriptGenerator(tmp_path / "projects", seed=21, tool_result_bytes=20000)
-    tree = gen.write_tree(sessions=40, prompts=8)
+    tree = gen.write_tree(sessions=20, prompts=6)
     env = dict(os.environ)
     killed = tmp_path / "killed.duckdb"
     proc = _run_cli(["import", str(tree.root), "--db", str(killed), "--quiet"], env)

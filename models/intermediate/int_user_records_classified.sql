@@ -33,10 +33,11 @@ wrapper_tags as (
 ),
 
 content as (
+    -- Tool results are most of the bytes and never human: leave their content unparsed.
     select
         records.*,
-        records.line -> '$.message.content' as content_json,
-        json_type(records.line -> '$.message.content') as content_type
+        case when not has_tool_use_result then records.line -> '$.message.content' end as content_json,
+        case when not has_tool_use_result then json_type(records.line -> '$.message.content') end as content_type
     from records
 ),
 

@@ -1,0 +1,140 @@
+"""Benchmark of `chatlake import` on about 1 GiB of generated transcripts.
+
+Usage: python tests/bench/bench_import.py [--gib 1.0] [--runs 3] [--work DIR]
+
+Reports medians over --runs of: cold import (extract alone, and end to end through the CLI
+with dbt), a no-op re-run, a re-run after appending to 5 files, peak RSS, and beside them the
+floors measured in the same run: DuckDB's own read_json_objects over the same tree (scan,
+and create-table-as into a file) and dbt's own startup (an in-process build that selects
+nothing, in a fresh process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from chatlake.generate import TranscriptGenerator, append_session_turns
+
+BYTES_PER_SESSION = 340_000  # measured for the settings below
+
+
+def generate(root: Path, gib: float) -> tuple[int, int]:
+    marker = root / ".complete"
+    if not marker.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        gen = TranscriptGenerator(root, seed=1, tool_result_bytes=12000, image_bytes=60000)
+        gen.write_tree(sessions=max(1, int(gib * (1 << 30) / BYTES_PER_SESSION)), prompts=10)
+        marker.write_text("ok")
+    files = [p for p in root.rglob("*.jsonl")]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (MB) of the child, and its stdout."""
+    started = time.monotonic()
+    proc = subprocess.run(
+        ["/usr/bin/env", "python3", "-c",
+         "import resource, subprocess, sys, json;"
+         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+         "sys.stderr.write(p.stderr);"
+         "print(json.dumps([p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.stdout]))",
+         *cmd],
+        capture_output=True, text=True, env=env,
+    )
+    wall = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd} failed: {proc.stderr[-2000:]}")
+    rc, rss_kb, out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if rc != 0:
+        raise SystemExit(f"{cmd} exited {rc}: {proc.stderr[-2000:]}")
+    return wall, rss_kb // 1024, out
+
+
+def floor_scan(root: Path) -> float:
+    con = duckdb.connect()
+    started = time.monotonic()
+    con.execute(f"select count(*) from read_json_objects('{root}/**/*.jsonl', format='newline_delimited')").fetchone()
+    return time.monotonic() - started
+
+
+def floor_ctas(root: Path, work: Path) -> float:
+    target = work / "floor.duckdb"
+    target.unlink(missing_ok=True)
+    con = duckdb.connect(str(target))
+    started = time.monotonic()
+    con.execute(f"create table t as select * from read_json_objects('{root}/**/*.jsonl', format='newline_delimited', filename=true)")
+    con.close()
+    return time.monotonic() - started
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--gib", type=float, default=1.0)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/chatlake-bench"))
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    root = args.work / f"tree-{args.gib:g}gib"
+    t0 = time.monotonic()
+    nfiles, nbytes = generate(root, args.gib)
+    print(f"tree: {nfiles} files, {nbytes / 1e6:.0f} MB ({time.monotonic() - t0:.1f}s to make or find)", flush=True)
+    chatlake = [sys.executable, "-m", "chatlake.cli"]
+    results: dict[str, list[float]] = {k: [] for k in (
+        "floor_scan", "floor_ctas", "extract_only", "cold_import", "noop", "append5", "dbt_startup")}
+    rss: list[int] = []
+    for run in range(args.runs):
+        db = args.work / "bench.duckdb"
+        for p in args.work.glob("bench.duckdb*"):
+            p.unlink()
+        shutil.rmtree(args.work / ".chatlake-dbt", ignore_errors=True)
+        results["floor_scan"].append(floor_scan(root))
+        results["floor_ctas"].append(floor_ctas(root, args.work))
+        wall, _, _ = timed([sys.executable, "-c",
+                            "import sys, duckdb; from pathlib import Path; from chatlake.extract import extract;"
+                            "c = duckdb.connect(sys.argv[1]); extract(c, [Path(sys.argv[2])]); c.close()",
+                            str(args.work / "extract-only.duckdb"), str(root)])
+        (args.work / "extract-only.duckdb").unlink()
+        results["extract_only"].append(wall)
+        wall, peak, out = timed([*chatlake, "import", str(root), "--db", str(db), "--json"])
+        summary = json.loads(out)
+        assert summary["ok"], summary
+        results["cold_import"].append(wall)
+        rss.append(peak)
+        results["noop"].append(timed([*chatlake, "import", str(root), "--db", str(db), "--quiet"])[0])
+        mains = sorted(p for p in root.rglob("*.jsonl") if not p.name.startswith("agent-"))[run * 5:(run + 1) * 5]
+        for p in mains:
+            append_session_turns(p, p.stem, [f"benchmark follow-up {run}"])
+        wall, _, out = timed([*chatlake, "import", str(root), "--db", str(db), "--json"])
+        assert json.loads(out)["files_appended"] == 5
+        results["append5"].append(wall)
+        results["dbt_startup"].append(timed([sys.executable, "-c",
+            "from chatlake.build import run_dbt; from pathlib import Path; import sys;"
+            "run_dbt(Path(sys.argv[1]), 'build', extra=['--select', 'tag:nothing-selected'])", str(db)])[0])
+        print(f"run {run + 1}: " + ", ".join(f"{k}={v[-1]:.2f}s" for k, v in results.items()) + f", rss={peak}MB", flush=True)
+    med = {k: statistics.median(v) for k, v in results.items()}
+    mb = nbytes / 1e6
+    print()
+    print(f"| measure | median of {args.runs} | throughput |")
+    print("|---|---|---|")
+    print(f"| floor: DuckDB read_json_objects scan | {med['floor_scan']:.2f} s | {mb / med['floor_scan']:.0f} MB/s |")
+    print(f"| floor: DuckDB read_json_objects create table into a file | {med['floor_ctas']:.2f} s | {mb / med['floor_ctas']:.0f} MB/s |")
+    print(f"| extract alone (new process, cold) | {med['extract_only']:.2f} s | {mb / med['extract_only']:.0f} MB/s |")
+    print(f"| cold `chatlake import` (extract + dbt build + tests) | {med['cold_import']:.2f} s | {mb / med['cold_import']:.0f} MB/s |")
+    print(f"| peak RSS of the cold import | {statistics.median(rss)} MB | |")
+    print(f"| no-op `chatlake import` ({nfiles} unchanged files) | {med['noop']:.2f} s | |")
+    print(f"| `chatlake import` after appending to 5 files | {med['append5']:.2f} s | |")
+    print(f"| floor: dbt startup (in-process build selecting nothing, new process) | {med['dbt_startup']:.2f} s | |")
+
+
+if __name__ == "__main__":
+    main()
