@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import polars as pl
-
 from chatlake.extract.discover import FileStat, discover
+from chatlake.extract.exports.land import ExportResult, land_exports, plan_exports
 from chatlake.extract.lines import (
     decode, is_blank, is_complete_record, iter_lines, json_error, line_end, reject_head,
 )
@@ -26,57 +25,53 @@ from chatlake.extract.state import HEAD_BYTES, Action, LandedState, fingerprint,
 
 # Hand buffered lines to DuckDB once they hold this much text: bounds memory on big trees.
 FLUSH_BYTES = 32 << 20
+# DuckDB's buffer pool during a load. Its default (80% of RAM) lets a big first import grow
+# past 1.5 GB; with this cap it spills instead and is no slower (see BENCHMARKS.md).
+LOAD_MEMORY_LIMIT = "768MB"
 
 STATE_COLUMNS = [
     "source_file", "size", "mtime_ns", "landed_offset", "landed_lines", "head_len", "head_sha",
     "first_load_id", "last_load_id",
 ]
-# Envelope fields pulled out of each line, in raw.lines column order after record_type.
+# Envelope fields pulled out of each line, in raw.lines column order after record_type
+# (`toolUseResult` is only tested for presence: copying its text out would be wasted work).
 ENVELOPE_PATHS = [
     "$.type", "$.uuid", "$.parentUuid", "$.sessionId", "$.timestamp", "$.isSidechain", "$.agentId",
-    "$.isMeta", "$.isCompactSummary", "$.toolUseResult", "$.message.role", "$.cwd", "$.gitBranch", "$.version",
+    "$.isMeta", "$.isCompactSummary", "$.message.role", "$.cwd", "$.gitBranch", "$.version",
 ]
-# Every JSON function below sees only text that json_valid accepted, so a bad line can
-# never abort the load: it is classified, not parsed.
-CHECKED = f"""
-with checked as (
-    select *, case when json_valid(line) then line end as valid_line
-    from chatlake_line_batch
-),
-typed as (
-    select *, json_type(valid_line) as value_type, json_type(valid_line, '$.type') as type_type,
-        valid_line ->> '$.type' as record_type
-    from checked
-),
-judged as (
-    select *, coalesce(value_type = 'OBJECT' and type_type = 'VARCHAR' and record_type <> '', false) as is_record
-    from typed
-)
-"""
-LAND_SQL = CHECKED + f"""
+# A line is a record when it is a JSON object with a non-empty string `type`. CASE runs its
+# branch only on rows that passed json_valid, so a bad line is classified, never parsed.
+IS_RECORD = """case when json_valid(line) then coalesce(
+    json_type(line) = 'OBJECT' and json_type(line, '$.type') = 'VARCHAR' and line ->> '$.type' <> '', false)
+    else false end"""
+LAND_SQL = f"""
 insert into raw.lines
 select $load_id, source_file, byte_offset, line_no,
     f[1], f[2], f[3], f[4], f[5], coalesce(f[6] = 'true', false), f[7], coalesce(f[8] = 'true', false),
-    coalesce(f[9] = 'true', false), f[10] is not null, f[11], f[12], f[13], f[14], valid_line::json
+    coalesce(f[9] = 'true', false), coalesce(json_type(line, '$.toolUseResult') <> 'NULL', false),
+    f[10], f[11], f[12], f[13], line::json
 from (
-    select *, json_extract_string(case when is_record then valid_line end, {ENVELOPE_PATHS!r}) as f
-    from judged
-    where is_record
+    select *, json_extract_string(line, {ENVELOPE_PATHS!r}) as f
+    from chatlake_line_batch
+    where {IS_RECORD}
 )
 """
-REJECT_SQL = CHECKED + """
+REJECT_SQL = f"""
 select source_file, line_no, byte_offset,
     case
-        when valid_line is null then 'invalid JSON'
-        when value_type <> 'OBJECT' then 'not a JSON object: ' || case value_type
+        when not json_valid(line) then 'invalid JSON'
+        when json_type(line) <> 'OBJECT' then 'not a JSON object: ' || case json_type(line)
             when 'VARCHAR' then 'string' when 'ARRAY' then 'array' when 'BOOLEAN' then 'boolean'
             when 'NULL' then 'null' else 'number' end
         else 'missing type'
     end as reason,
     line
-from judged
-where not is_record
+from chatlake_line_batch
+where not ({IS_RECORD})
 """
+# Rows per Arrow record batch handed to DuckDB: it scans batches in parallel, so one big
+# batch would keep the validation and extraction on a single core.
+ARROW_BATCH_ROWS = 1024
 
 ProgressFn = Callable[[int, int, int, str], None]
 
@@ -104,11 +99,13 @@ class ExtractResult:
     sessions_touched: int = 0
     failures: list[FileFailure] = field(default_factory=list)
     seconds: float = 0.0
+    exports: ExportResult = field(default_factory=ExportResult)
 
     @property
     def changed(self) -> bool:
         """True when the raw layer changed, so the models have something to do."""
-        return bool(self.lines_landed or self.lines_rejected or self.files_rewritten)
+        return bool(self.lines_landed or self.lines_rejected or self.files_rewritten
+                    or self.exports.conversations_landed or self.exports.conversations_rejected)
 
 
 class _Writer:
@@ -168,7 +165,10 @@ def _land_batch(load_id: int, frame: pl.DataFrame, bad: list[tuple]) -> Callable
     def job(con) -> None:
         rejects = list(bad)
         if frame.height:
-            con.register("chatlake_line_batch", frame.to_arrow())
+            import pyarrow as pa
+
+            table = frame.to_arrow()
+            con.register("chatlake_line_batch", pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS)))
             try:
                 con.execute(LAND_SQL.replace("$load_id", str(int(load_id))))
                 for source_file, line_no, offset, reason, text in con.execute(REJECT_SQL).fetchall():
@@ -218,6 +218,7 @@ class _Buffer:
     def hand_over(self, writer: _Writer, load_id: int) -> None:
         if not self.texts and not self.bad:
             return
+        import polars as pl  # here, not at the top: a run with nothing new never pays for it
         frame = pl.DataFrame(
             {"source_file": self.files, "byte_offset": self.offsets, "line_no": self.line_nos, "line": self.texts},
             schema={"source_file": pl.String, "byte_offset": pl.Int64, "line_no": pl.Int64, "line": pl.String},
@@ -301,16 +302,20 @@ def _land_file(writer: _Writer, buffer: _Buffer, states: list[tuple], load_id: i
 def _write_states(con, states: list[tuple]) -> None:
     if not states:
         return
+    import polars as pl
+
     frame = pl.DataFrame(states, schema=STATE_COLUMNS, orient="row", infer_schema_length=None)
     con.register("chatlake_state_batch", frame.to_arrow())
     con.execute("insert or replace into raw.files select * from chatlake_state_batch")
     con.unregister("chatlake_state_batch")
 
 
-def extract(con, roots: list[Path], on_progress: ProgressFn | None = None) -> ExtractResult:
+def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
+            source_kind: str | None = None) -> ExtractResult:
     """Land every new complete line under `roots` in one transaction and return the counts.
 
-    The caller owns the connection. Nothing is committed unless the whole load succeeds;
+    Export files among the roots (ChatGPT, Claude.ai; `source_kind` forces their kind) land in
+    the same transaction. The caller owns the connection. Nothing is committed unless the whole load succeeds;
     an interruption rolls back and the next call redoes the same work.
     """
     started = time.monotonic()
@@ -321,11 +326,25 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None) -> Ex
     result.files_failed = len(walk_errors)
     result.files_seen = len(stats)
 
+    memory_limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"set memory_limit = '{LOAD_MEMORY_LIMIT}'")
+    try:
+        return _extract(con, roots, stats, walk_errors, result, started, on_progress, source_kind)
+    finally:
+        try:
+            con.execute(f"set memory_limit = '{memory_limit}'")
+        except Exception:  # the connection is being torn down by an interruption
+            pass
+
+
+def _extract(con, roots, stats, walk_errors, result: ExtractResult, started: float,
+             on_progress: ProgressFn | None, source_kind: str | None = None) -> ExtractResult:
     con.execute("begin transaction")
     writer: _Writer | None = None
     try:
         ensure_raw_schema(con)
         landed = _read_landed(con)
+        export_plan = plan_exports(con, roots, source_kind, result.exports)
         todo = []
         for stat in stats:
             action = plan(stat.size, stat.mtime_ns, landed.get(stat.path))
@@ -333,7 +352,7 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None) -> Ex
                 result.files_unchanged += 1
             else:
                 todo.append((stat, action))
-        if not todo and not walk_errors:
+        if not todo and not walk_errors and not export_plan.todo and not result.exports.failures:
             # Nothing to land: leave no trace, not even a load id.
             con.execute("rollback")
             result.seconds = time.monotonic() - started
@@ -369,6 +388,9 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None) -> Ex
         writer.finish()
         writer = None
         _write_states(con, states)
+        land_exports(con, load_id, export_plan, result.exports)
+        result.files_failed += len(result.exports.failures)
+        result.failures.extend(FileFailure(path, error) for path, error in result.exports.failures)
         con.execute(
             "insert into raw.touched_sessions select distinct load_id, session_id from raw.lines"
             " where load_id = ? and session_id is not null",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -29,3 +32,13 @@ def warehouse_snapshot(db: Path) -> tuple:
                    " record_count, claude_version from sessions order by all")
     lines = query(db, "select source_file, byte_offset, line_no, record_type from raw.lines order by all")
     return hm, ss, lines
+
+
+def cli_process(args: list[str], **kwargs) -> subprocess.Popen:
+    """`python -m chatlake.cli ARGS` in a new process, started outside the repository.
+
+    From the repository root, `-m` would import the source folder `chatlake/` instead of
+    the installed package (whose subpackages live in extract/ and embed/).
+    """
+    kwargs.setdefault("cwd", tempfile.gettempdir())
+    return subprocess.Popen([sys.executable, "-m", "chatlake.cli", *args], **kwargs)

@@ -15,7 +15,7 @@ import pytest
 
 from chatlake.api import import_transcripts
 from chatlake.generate import TranscriptGenerator, append_session_turns
-from helpers import messages, query, warehouse_snapshot
+from helpers import cli_process, messages, query, warehouse_snapshot
 
 
 def _main_files(tree):
@@ -172,8 +172,7 @@ def test_resumed_session_replay_counts_once_in_the_original_session(tmp_path, db
 
 
 def _run_cli(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "chatlake.cli", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return cli_process(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 @pytest.mark.parametrize("kill_after", [0.8, 2.5])
