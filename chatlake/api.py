@@ -30,6 +30,10 @@ class ImportSummary:
     lines_landed: int = 0
     lines_rejected: int = 0
     sessions_touched: int = 0
+    export_files_seen: int = 0
+    conversations_landed: int = 0
+    conversations_unchanged: int = 0
+    conversations_rejected: int = 0
     human_messages_added: int = 0
     human_messages_total: int = 0
     built: bool = False
@@ -78,15 +82,20 @@ def import_transcripts(
     full_refresh: bool = False,
     on_progress: ProgressFn | None = None,
     wait: float = 0.0,
+    source_kind: str | None = None,
 ) -> ImportSummary:
-    """Land new transcript lines, then `dbt build` the marts when anything changed."""
+    """Land new transcript lines and export conversations, then `dbt build` the marts when anything changed.
+
+    Roots are folders of transcripts, or ChatGPT / Claude.ai export files (`conversations.json` or
+    the `.zip`), detected from their content unless `source_kind` (`chatgpt`, `claude_ai`) forces it.
+    """
     started = time.monotonic()
     db_path = resolve_db(db)
     roots = [Path(r).expanduser() for r in roots] if roots else default_roots()
     con = connect(db_path, wait=wait)
     try:
         before = _count_messages(con)
-        result = extract(con, roots, on_progress)
+        result = extract(con, roots, on_progress, source_kind=source_kind)
         needs_build = full_refresh or result.changed or _marts_behind(con)
     finally:
         con.close()
@@ -101,6 +110,10 @@ def import_transcripts(
         lines_landed=result.lines_landed,
         lines_rejected=result.lines_rejected,
         sessions_touched=result.sessions_touched,
+        export_files_seen=result.exports.files_seen,
+        conversations_landed=result.exports.conversations_landed,
+        conversations_unchanged=result.exports.conversations_unchanged,
+        conversations_rejected=result.exports.conversations_rejected,
         failures=[f"{f.path}: {f.error}" for f in result.failures],
     )
     if needs_build:

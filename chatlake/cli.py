@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from chatlake.api import ImportSummary, import_transcripts
 from chatlake.config import data_dir
 from chatlake.errors import ChatlakeError
+from chatlake.extract.exports.land import parse_kind
 
 app = typer.Typer(
     help="A local warehouse of everything you asked Claude Code (and other assistants).",
@@ -92,6 +93,12 @@ def print_summary(s: ImportSummary) -> None:
         highlight=False,
     )
     out.print(f"lines: {s.lines_landed} landed, {s.lines_rejected} rejected", highlight=False)
+    if s.export_files_seen:
+        out.print(
+            f"exports: {s.export_files_seen} files; conversations: {s.conversations_landed} landed, "
+            f"{s.conversations_unchanged} unchanged, {s.conversations_rejected} rejected",
+            highlight=False,
+        )
     out.print(
         f"sessions touched: {s.sessions_touched}; human messages: {s.human_messages_added} added, "
         f"{s.human_messages_total} in total",
@@ -108,13 +115,14 @@ def print_summary(s: ImportSummary) -> None:
 
 @app.command("import")
 def import_command(
-    roots: Optional[list[Path]] = typer.Argument(None, help="Folders of transcripts (default: ~/.claude/projects and $CLAUDE_CONFIG_DIR/projects)."),
+    roots: Optional[list[Path]] = typer.Argument(None, help="Folders of transcripts (default: ~/.claude/projects and $CLAUDE_CONFIG_DIR/projects), or ChatGPT / Claude.ai exports (conversations.json or the .zip; folders are searched for conversations*.json and export zips)."),
     db: Optional[Path] = DB_OPTION,
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild every mart from the raw layer."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     wait: bool = typer.Option(False, "--wait", help="Wait for another writer to finish instead of exiting."),
     example: bool = typer.Option(False, "--example", help="Import a small generated example tree instead."),
+    source_kind: Optional[str] = typer.Option(None, "--source-kind", help="Kind of the export files: auto (detect from content, the default), chatgpt or claude_ai."),
 ) -> None:
     """Land new transcript lines in DuckDB and rebuild the marts incrementally with dbt."""
     if example:
@@ -125,9 +133,13 @@ def import_command(
         if not root.exists():
             fail(f"{root}: no such file or directory", 2)
     try:
+        parse_kind(source_kind)
+    except ChatlakeError as exc:
+        fail(str(exc), 2)
+    try:
         with _ProgressBar(enabled=not (quiet or as_json)) as bar:
             summary = import_transcripts(roots or None, db, full_refresh=full_refresh,
-                                         on_progress=bar, wait=3600.0 if wait else 0.0)
+                                         on_progress=bar, wait=3600.0 if wait else 0.0, source_kind=source_kind)
     except ChatlakeError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

@@ -14,6 +14,8 @@ from chatlake.extract.schema import ensure_raw_schema
 ROOTS_ENV = "CHATLAKE_ROOTS"
 # Set by `chatlake import`, which has already run the extractor with a progress bar.
 SKIP_ENV = "CHATLAKE_SKIP_EXTRACT"
+# Forces the kind of export files among the roots (chatgpt, claude_ai); detected from content when unset.
+SOURCE_KIND_ENV = "CHATLAKE_SOURCE_KIND"
 
 
 def roots_from_env(environ: dict[str, str] | None = None) -> list[Path]:
@@ -29,7 +31,7 @@ def load_for_dbt(con) -> pl.DataFrame:
         ensure_raw_schema(con)
         con.execute("commit")
     else:
-        extract(con, roots_from_env())
+        extract(con, roots_from_env(), source_kind=os.environ.get(SOURCE_KIND_ENV))
     return con.sql(
         "select load_id, started_at, finished_at, files_seen, files_new, files_appended, files_unchanged,"
         " files_rewritten, files_failed, lines_landed, lines_rejected, bytes_read"

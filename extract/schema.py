@@ -73,6 +73,59 @@ RAW_DDL = [
         session_id varchar not null
     )
     """,
+    # Chat exports (ChatGPT, Claude.ai): each landed conversation once, at its latest update time,
+    # with the messages of its visible branch; a newer version replaces the rows of the older one.
+    """
+    create table if not exists raw.export_files (
+        source_file varchar primary key,
+        size bigint not null,
+        mtime_ns bigint not null,
+        source_kind varchar,
+        conversations bigint not null,
+        first_load_id bigint not null,
+        last_load_id bigint not null
+    )
+    """,
+    """
+    create table if not exists raw.export_conversations (
+        load_id bigint not null,
+        source_kind varchar not null,
+        conversation_id varchar not null,
+        source_file varchar not null,
+        file_position bigint not null,
+        title varchar,
+        created_epoch double,
+        updated_epoch double,
+        message_count bigint not null
+    )
+    """,
+    """
+    create table if not exists raw.export_messages (
+        load_id bigint not null,
+        source_kind varchar not null,
+        conversation_id varchar not null,
+        position bigint not null,
+        message_id varchar not null,
+        parent_id varchar,
+        role varchar,
+        content_type varchar,
+        is_hidden boolean not null,
+        created_epoch double,
+        text varchar not null,
+        image_count integer not null,
+        attachment_count integer not null,
+        message json not null
+    )
+    """,
+    """
+    create table if not exists raw.rejected_conversations (
+        load_id bigint not null,
+        source_file varchar not null,
+        file_position bigint not null,
+        reason varchar not null,
+        head varchar
+    )
+    """,
     """
     create table if not exists raw.model_watermarks (
         model varchar primary key,

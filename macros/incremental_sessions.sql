@@ -21,10 +21,21 @@
     sharing as (
         select session_id from {{ ref('stg_claude_code__lines') }}
         where record_type = 'user' and uuid in (select uuid from touched_uuids)
+    ),
+    {#- An export message copied into another conversation counts in one of them only. -#}
+    touched_export_ids as (
+        select distinct message_id from {{ ref('stg_exports__messages') }}
+        where conversation_id in (select session_id from touched)
+    ),
+    export_sharing as (
+        select conversation_id as session_id from {{ ref('stg_exports__messages') }}
+        where message_id in (select message_id from touched_export_ids)
     )
     select session_id from touched where session_id is not null
     union
     select session_id from sharing where session_id is not null
+    union
+    select session_id from export_sharing
 {%- endmacro %}
 
 {% macro record_watermark() -%}
@@ -52,7 +63,7 @@
     delete from {{ this }} as t
     where t.session_id in ({{ affected_sessions() }})
       and not exists (
-        select 1 from {{ ref('int_human_messages_deduped') }} as m
+        select 1 from {{ ref('int_human_messages_unioned') }} as m
         where m.message_uuid = t.message_uuid and m.session_id = t.session_id
       )
     {% else %}
@@ -68,6 +79,10 @@
         select 1 from {{ ref('stg_claude_code__lines') }} as l
         where l.session_id = t.session_id and l.uuid is not null
           and not l.is_sidechain and l.agent_id is null
+      )
+      and not exists (
+        select 1 from {{ ref('stg_exports__conversations') }} as c
+        where c.conversation_id = t.session_id and c.message_count > 0
       )
     {% else %}
     select 1

@@ -12,18 +12,21 @@ from typer.testing import CliRunner
 
 from chatlake.api import import_transcripts
 from chatlake.cli import app
-from chatlake.config import project_dir
 from chatlake.generate import append_session_turns
 from helpers import warehouse_snapshot
 
 
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout: what a user cds into
+
+
 def test_plain_dbt_build_from_the_project_root_imports_everything(tree, tmp_path):
+    """`dbt build` in the checkout, with the profiles.yml found there, is a whole import."""
     db = tmp_path / "dbt-only" / "chatlake.duckdb"
     env = dict(os.environ, CHATLAKE_DB=str(db), CHATLAKE_ROOTS=str(tree.root))
     dbt = Path(sys.executable).with_name("dbt")
     result = subprocess.run(
         [str(dbt), "build", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=project_dir(), env=env, capture_output=True, text=True, timeout=300,
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "ERROR=0" in result.stdout

@@ -2,6 +2,9 @@
 -- depends_on: {{ ref('stg_claude_code__model_watermarks') }}
 -- depends_on: {{ ref('stg_claude_code__lines') }}
 -- depends_on: {{ ref('int_human_messages_deduped') }}
+-- depends_on: {{ ref('stg_exports__messages') }}
+-- depends_on: {{ ref('stg_exports__conversations') }}
+-- depends_on: {{ ref('int_human_messages_unioned') }}
 {{
     config(
         materialized='incremental',
@@ -20,7 +23,7 @@
 
 with messages as (
     select *
-    from {{ ref('int_human_messages_deduped') }}
+    from {{ ref('int_human_messages_unioned') }}
     {% if is_incremental() %}
     where session_id in ({{ affected_sessions() }})
     {% endif %}
@@ -48,7 +51,7 @@ ordered as (
         messages.*,
         row_number() over (
             partition by messages.session_id
-            order by messages.created_at nulls last, messages.source_file, messages.byte_offset
+            order by messages.ordered_at nulls last, messages.source_file, messages.byte_offset
         ) - 1 as full_index,
         {% if is_incremental() %}
         existing.message_index as kept_index,
@@ -56,7 +59,7 @@ ordered as (
         existing_sessions.existing_max,
         row_number() over (
             partition by messages.session_id, existing.message_index is null
-            order by messages.created_at nulls last, messages.source_file, messages.byte_offset
+            order by messages.ordered_at nulls last, messages.source_file, messages.byte_offset
         ) - 1 as new_rank
         {% else %}
         null::bigint as kept_index,
@@ -91,7 +94,7 @@ final as (
         git_branch,
         claude_version,
         source_file,
-        'claude_code' as source
+        source
     from ordered
 )
 

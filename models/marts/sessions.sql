@@ -2,6 +2,9 @@
 -- depends_on: {{ ref('stg_claude_code__model_watermarks') }}
 -- depends_on: {{ ref('stg_claude_code__lines') }}
 -- depends_on: {{ ref('int_human_messages_deduped') }}
+-- depends_on: {{ ref('stg_exports__conversations') }}
+-- depends_on: {{ ref('stg_exports__messages') }}
+-- depends_on: {{ ref('int_human_messages_unioned') }}
 {{
     config(
         materialized='incremental',
@@ -12,7 +15,8 @@
     )
 }}
 
-{#- One row per session with at least one main-thread record. -#}
+{#- One row per session with at least one main-thread record, and per export conversation with at
+    least one message on its visible branch. -#}
 
 with lines as (
     select *
@@ -66,20 +70,30 @@ summaries as (
     group by main_thread.session_id
 ),
 
+conversations as (
+    select *
+    from {{ ref('stg_exports__conversations') }}
+    where message_count > 0
+    {% if is_incremental() %}
+        and conversation_id in ({{ affected_sessions() }})
+    {% endif %}
+),
+
 messages as (
     select
         session_id,
         count(*) as human_message_count,
         arg_min(content, coalesce(created_at, 'infinity'::timestamptz)) filter (where kind = 'prompt' and content <> '')
-            as first_prompt
-    from {{ ref('int_human_messages_deduped') }}
+            as first_prompt,
+        arg_min(content, byte_offset) filter (where content <> '') as first_export_prompt
+    from {{ ref('int_human_messages_unioned') }}
     {% if is_incremental() %}
-    where session_id in (select session_id from activity)
+    where session_id in (select session_id from activity union all select conversation_id from conversations)
     {% endif %}
     group by session_id
 ),
 
-final as (
+claude_code_sessions as (
     select
         activity.session_id,
         activity.project_path,
@@ -101,6 +115,32 @@ final as (
     left join named on named.session_id = activity.session_id
     left join summaries on summaries.session_id = activity.session_id
     left join messages on messages.session_id = activity.session_id
+),
+
+export_sessions as (
+    select
+        conversations.conversation_id as session_id,
+        null::varchar as project_path,
+        coalesce(
+            nullif(trim(conversations.title), ''),
+            {{ shorten("regexp_replace(trim(messages.first_export_prompt), '\\s+', ' ', 'g')", 80) }}
+        ) as title,
+        null::varchar as git_branch,
+        conversations.created_at as first_at,
+        coalesce(conversations.updated_at, conversations.created_at) as last_at,
+        coalesce(messages.human_message_count, 0) as human_message_count,
+        conversations.message_count as record_count,
+        null::varchar as claude_version,
+        conversations.source_file,
+        conversations.source_kind as source
+    from conversations
+    left join messages on messages.session_id = conversations.conversation_id
+),
+
+final as (
+    select * from claude_code_sessions
+    union all
+    select * from export_sessions
 )
 
 select * from final

@@ -1,0 +1,20 @@
+-- depends_on: {{ ref('load_claude_code') }}
+with source as (
+    select * from {{ source('exports', 'export_conversations') }}
+),
+
+renamed as (
+    select
+        load_id,
+        source_kind,
+        conversation_id,
+        source_file,
+        file_position,
+        title,
+        to_timestamp(created_epoch) as created_at,
+        to_timestamp(updated_epoch) as updated_at,
+        message_count
+    from source
+)
+
+select * from renamed
