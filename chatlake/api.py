@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -53,8 +54,9 @@ class ImportSummary:
 
 
 def _table_exists(con, schema: str, name: str) -> bool:
+    # duckdb_tables() is a cheap catalog lookup; information_schema costs ~30 ms a query
     return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
         [schema, name],
     ).fetchone()[0])
 
@@ -122,9 +124,13 @@ def import_transcripts(
         summary.build_ok = build.ok
         summary.test_failures = build.failures
     if summary.built:
-        con = connect(db_path, read_only=True, wait=wait)
+        con = connect(db_path, wait=wait)
         try:
             summary.human_messages_total = _count_messages(con)
+            if result.load_id is not None:
+                # the load's duration includes its dbt build
+                con.execute("update raw.loads set finished_at = ? where load_id = ?",
+                            [datetime.now(timezone.utc), result.load_id])
         finally:
             con.close()
     else:

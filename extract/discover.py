@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 # Workflow journals share the .jsonl suffix but hold run events, not transcript records.
 NOT_TRANSCRIPTS = frozenset({"journal.jsonl"})
@@ -43,8 +44,14 @@ def is_transcript_name(name: str) -> bool:
     return name.endswith(".jsonl") and name not in NOT_TRANSCRIPTS
 
 
-def discover(roots: list[Path]) -> tuple[list[FileStat], list[tuple[str, str]]]:
-    """Walk every root recursively; return the transcript files and (path, error) for unreadable places."""
+def discover(
+    roots: list[Path], other: Callable[[str], bool] | None = None, others: dict[str, FileStat] | None = None,
+) -> tuple[list[FileStat], list[tuple[str, str]]]:
+    """Walk every root recursively; return the transcript files and (path, error) for unreadable places.
+
+    Files whose name `other` accepts (export candidates) are stat'ed into `others` during the
+    same walk, so a second kind of input does not cost a second walk of a large tree.
+    """
     found: dict[str, FileStat] = {}
     errors: list[tuple[str, str]] = []
 
@@ -58,6 +65,9 @@ def discover(roots: list[Path]) -> tuple[list[FileStat], list[tuple[str, str]]]:
                         elif is_transcript_name(entry.name) and entry.is_file():
                             st = entry.stat()
                             found[entry.path] = FileStat(entry.path, st.st_size, st.st_mtime_ns)
+                        elif other is not None and other(entry.name) and entry.is_file():
+                            st = entry.stat()
+                            others[entry.path] = FileStat(entry.path, st.st_size, st.st_mtime_ns)
                     except OSError as exc:
                         errors.append((entry.path, exc.strerror or str(exc)))
         except FileNotFoundError:

@@ -11,11 +11,13 @@ import os
 import queue
 import threading
 import time
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from chatlake.extract.discover import FileStat, discover
+from chatlake.extract.exports.detect import is_export_name
 from chatlake.extract.exports.land import ExportResult, land_exports, plan_exports
 from chatlake.extract.lines import (
     decode, is_blank, is_complete_record, iter_lines, json_error, line_end, reject_head,
@@ -320,7 +322,10 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
     """
     started = time.monotonic()
     result = ExtractResult()
-    stats, walk_errors = discover(roots)
+    # DuckDB's now() is the transaction's start: wall-clock times come from Python.
+    wall_started = datetime.now(timezone.utc)
+    export_candidates: dict[str, FileStat] = {}
+    stats, walk_errors = discover(roots, is_export_name, export_candidates)
     for path, error in walk_errors:
         result.failures.append(FileFailure(path, error))
     result.files_failed = len(walk_errors)
@@ -329,7 +334,8 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
     memory_limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
     con.execute(f"set memory_limit = '{LOAD_MEMORY_LIMIT}'")
     try:
-        return _extract(con, roots, stats, walk_errors, result, started, on_progress, source_kind)
+        return _extract(con, roots, stats, walk_errors, export_candidates, result, started, wall_started,
+                        on_progress, source_kind)
     finally:
         try:
             con.execute(f"set memory_limit = '{memory_limit}'")
@@ -337,14 +343,15 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
             pass
 
 
-def _extract(con, roots, stats, walk_errors, result: ExtractResult, started: float,
+def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractResult, started: float,
+             wall_started: datetime,
              on_progress: ProgressFn | None, source_kind: str | None = None) -> ExtractResult:
     con.execute("begin transaction")
     writer: _Writer | None = None
     try:
         ensure_raw_schema(con)
         landed = _read_landed(con)
-        export_plan = plan_exports(con, roots, source_kind, result.exports)
+        export_plan = plan_exports(con, roots, export_candidates, source_kind, result.exports)
         todo = []
         for stat in stats:
             action = plan(stat.size, stat.mtime_ns, landed.get(stat.path))
@@ -363,8 +370,8 @@ def _extract(con, roots, stats, walk_errors, result: ExtractResult, started: flo
         load_id = con.execute("select coalesce(max(load_id), 0) + 1 from raw.loads").fetchone()[0]
         result.load_id = load_id
         con.execute(
-            "insert into raw.loads (load_id, started_at, roots) values (?, now(), ?)",
-            [load_id, [str(r) for r in roots]],
+            "insert into raw.loads (load_id, started_at, roots) values (?, ?, ?)",
+            [load_id, wall_started, [str(r) for r in roots]],
         )
         writer = _Writer(con)
         buffer = _Buffer()
@@ -404,12 +411,12 @@ def _extract(con, roots, stats, walk_errors, result: ExtractResult, started: flo
         ).fetchone()
         con.execute(
             """
-            update raw.loads set finished_at = now(), files_seen = ?, files_new = ?, files_appended = ?,
+            update raw.loads set finished_at = ?, files_seen = ?, files_new = ?, files_appended = ?,
                 files_unchanged = ?, files_rewritten = ?, files_failed = ?, lines_landed = ?,
                 lines_rejected = ?, bytes_read = ?
             where load_id = ?
             """,
-            [result.files_seen, result.files_new, result.files_appended, result.files_unchanged,
+            [datetime.now(timezone.utc), result.files_seen, result.files_new, result.files_appended, result.files_unchanged,
              result.files_rewritten, result.files_failed, result.lines_landed, result.lines_rejected,
              result.bytes_read, load_id],
         )

@@ -42,26 +42,22 @@ def _stat(path: str, explicit: bool) -> ExportFile:
     return ExportFile(path, st.st_size, st.st_mtime_ns, explicit)
 
 
-def find_exports(roots: list[Path]) -> tuple[list[ExportFile], list[tuple[str, str]]]:
-    """Export candidates under `roots`, and (path, error) for those that cannot be stat'ed."""
+def find_exports(roots: list[Path], in_folders: dict) -> tuple[list[ExportFile], list[tuple[str, str]]]:
+    """Export candidates: the files named as roots, plus `in_folders` (path -> stat), the files with
+    an export-like name that the transcript walk met; and (path, error) for those that cannot be stat'ed."""
     found: dict[str, ExportFile] = {}
     errors: list[tuple[str, str]] = []
     for root in roots:
         root_path = os.path.abspath(root)
+        if root_path.endswith(".jsonl") or not os.path.isfile(root_path):
+            continue
         try:
-            if os.path.isfile(root_path):
-                if not root_path.endswith(".jsonl"):
-                    found[root_path] = _stat(root_path, explicit=True)
-                continue
-            # unreadable folders are already reported by the transcript walk
-            for dirpath, dirnames, names in os.walk(root_path):
-                dirnames.sort()
-                for name in sorted(names):
-                    path = os.path.join(dirpath, name)
-                    if is_export_name(name) and path not in found and os.path.isfile(path):
-                        found[path] = _stat(path, explicit=False)
+            found[root_path] = _stat(root_path, explicit=True)
         except OSError as exc:
             errors.append((root_path, exc.strerror or str(exc)))
+    for path, st in in_folders.items():
+        if path not in found:
+            found[path] = ExportFile(path, st.size, st.mtime_ns, explicit=False)
     return sorted(found.values(), key=lambda f: f.path), errors
 
 

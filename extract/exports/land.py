@@ -87,19 +87,22 @@ class ExportPlan:
     forced: SourceKind | None
 
 
-def plan_exports(con, roots: list[Path], source_kind: str | None, result: ExportResult) -> ExportPlan:
-    """Find the export files under `roots` and keep those changed since their last load."""
+def plan_exports(con, roots: list[Path], in_folders: dict, source_kind: str | None,
+                 result: ExportResult) -> ExportPlan:
+    """Keep the export files (named as roots, or `in_folders` met by the walk) changed since their last load."""
     forced = parse_kind(source_kind)
-    files, errors = find_exports(roots)
+    files, errors = find_exports(roots, in_folders)
     result.failures.extend(errors)
     landed = {r[0]: (r[1], r[2]) for r in con.execute(
         "select source_file, size, mtime_ns from raw.export_files").fetchall()}
     todo = []
     for f in files:
-        if not f.explicit and f.path.lower().endswith(".zip") and not is_export_zip(f.path):
-            continue  # any other zip in a folder
+        changed = file_changed(f.size, f.mtime_ns, landed.get(f.path))
+        # Any other zip in a folder is skipped; only a new or changed one is opened to tell.
+        if changed and not f.explicit and f.path.lower().endswith(".zip") and not is_export_zip(f.path):
+            continue
         result.files_seen += 1
-        if file_changed(f.size, f.mtime_ns, landed.get(f.path)):
+        if changed:
             todo.append(f)
     return ExportPlan(todo, forced)
 
