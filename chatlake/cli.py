@@ -155,6 +155,17 @@ def import_command(
     raise typer.Exit(0 if summary.ok else 1)
 
 
+from chatlake.embed.cli import embed_command  # noqa: E402
+
+app.command("embed")(embed_command)
+
+from chatlake.ask_cli import search_command, sql_command, status_command  # noqa: E402
+
+app.command("search")(search_command)
+app.command("sql")(sql_command)
+app.command("status")(status_command)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

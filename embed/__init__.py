@@ -1,6 +1,22 @@
-"""The embed step: distinct human-message texts -> an embedding API -> pgvector, resumably."""
+"""The embed step: distinct human-message texts -> an embedding API -> pgvector, resumably.
 
-from chatlake.embed.api import EmbedSummary, embed_messages, init_target
-from chatlake.embed.config import EmbedConfig, resolve_config
+Names load on first use, so `import chatlake.embed.config` (the CLI does) does not pay for
+the openai client.
+"""
 
-__all__ = ["EmbedConfig", "EmbedSummary", "embed_messages", "init_target", "resolve_config"]
+from importlib import import_module
+
+_EXPORTS = {
+    "EmbedSummary": "chatlake.embed.api",
+    "embed_messages": "chatlake.embed.api",
+    "init_target": "chatlake.embed.api",
+    "EmbedConfig": "chatlake.embed.config",
+    "resolve_config": "chatlake.embed.config",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'chatlake.embed' has no attribute {name!r}")

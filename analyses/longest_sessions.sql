@@ -1,0 +1,22 @@
+-- The longest sessions by wall-clock time, with their size in human messages.
+with sessions as (
+    select * from {{ ref('sessions') }}
+),
+
+timed as (
+    select
+        session_id,
+        title,
+        project_path,
+        git_branch,
+        first_at,
+        last_at,
+        round(date_diff('second', first_at, last_at) / 60.0, 1) as minutes,
+        human_message_count
+    from sessions
+    where first_at is not null
+)
+
+select * from timed
+order by minutes desc, human_message_count desc, session_id
+limit 25

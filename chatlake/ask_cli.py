@@ -1,0 +1,197 @@
+"""`chatlake search`, `chatlake sql` and `chatlake status`: thin typer commands over search, sqlcmd and status.
+
+Registered in chatlake/cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from chatlake.errors import ChatlakeError
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+DB_HELP = "Warehouse file (default: $CHATLAKE_DB, else ~/.local/share/chatlake/chatlake.duckdb)."
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _write_json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _print_hit(hit, indent: str = "") -> None:
+    score = f"{hit.similarity:.3f}" if hit.similarity is not None else (
+        f"{hit.matched_terms} term{'s' if hit.matched_terms != 1 else ''}" if hit.matched_terms is not None else "-")
+    when = hit.created_at.strftime("%Y-%m-%d %H:%M") if hit.created_at else "?"
+    where = " ".join(p for p in (Path(hit.project_path).name if hit.project_path else "",
+                                 f"[{hit.git_branch}]" if hit.git_branch else "") if p)
+    out.print(f"{indent}[bold]{score}[/]  {when}  {escape(where)}  [dim]{escape(hit.kind)}[/]", highlight=False)
+    if hit.title and not indent:
+        out.print(f"{indent}  [italic]{escape(hit.title)}[/]", highlight=False)
+    out.print(f"{indent}  {escape(hit.snippet)}", highlight=False)
+
+
+def search_command(
+    query: str = typer.Argument(..., help="What to look for: words, an error message, a file name, a paraphrase."),
+    k: int = typer.Option(10, "--k", "-k", help="How many messages (with --session: sessions) to show."),
+    text: bool = typer.Option(False, "--text", help="Search words in the warehouse (offline, no API key)."),
+    semantic: bool = typer.Option(False, "--semantic", help="Rank by vectors alone (default: hybrid of words and vectors)."),
+    session: bool = typer.Option(False, "--session", help="Group hits by session."),
+    project: Optional[str] = typer.Option(None, "--project", help="Only this project (its path, or its folder name)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only messages from this date (YYYY-MM-DD) on."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only messages up to this date (inclusive)."),
+    kind: Optional[list[str]] = typer.Option(None, "--kind", help="Only these kinds: prompt, command, bash, memory."),
+    as_json: bool = typer.Option(False, "--json", help="Print hits as JSON."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    target: Optional[str] = typer.Option(None, "--target", help="Vector store, as for `chatlake embed` (default: $SUPABASE_DB_URL, else Supabase REST, else the local Postgres)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Embedding model (default: the one the stored vectors were made with)."),
+    dimensions: Optional[int] = typer.Option(None, "--dimensions", help="Size of the vectors, if not the model's own."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server (default: $OPENAI_BASE_URL)."),
+) -> None:
+    """Find messages by meaning and words (hybrid), by meaning alone (--semantic) or by words offline (--text)."""
+    from chatlake.search import make_filters, search
+
+    if text and semantic:
+        _fail("choose one of --text and --semantic", 2)
+    try:
+        filters = make_filters(project, since, until, kind)
+        fetch = k * 5 if session else k
+        result = search(query, db=db, mode="text" if text else "semantic" if semantic else "hybrid", k=fetch,
+                        filters=filters, target=target, model=model, dimensions=dimensions, base_url=base_url)
+    except ChatlakeError as exc:
+        _fail(str(exc))
+    groups = result.sessions()[:k] if session else None
+    if session:
+        result.hits = [h for _, hits in groups for h in hits]
+    if as_json:
+        _write_json(result.to_dict(by_session=session))
+        return
+    if result.note:
+        err.print(f"[yellow]note:[/] {escape(result.note)}", highlight=False)
+    if not result.hits:
+        out.print("no matches", highlight=False)
+        raise typer.Exit(0)
+    if session:
+        for sid, hits in groups:
+            out.print(f"[bold cyan]{escape(hits[0].title or sid)}[/]  [dim]{sid}[/]", highlight=False)
+            for hit in hits:
+                _print_hit(hit, indent="  ")
+        return
+    for hit in result.hits:
+        _print_hit(hit)
+
+
+def _show(result, fmt: str) -> None:
+    from chatlake import sqlcmd
+
+    if fmt == "table":
+        out.print(sqlcmd.to_table(result))
+        out.print(f"[dim]{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}[/]", highlight=False)
+        return
+    render = {"csv": sqlcmd.to_csv, "json": sqlcmd.to_json, "markdown": sqlcmd.to_markdown}[fmt]
+    sys.stdout.write(render(result))
+
+
+def sql_command(
+    query: Optional[str] = typer.Argument(None, help="A query (without one: an interactive prompt with history)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json or markdown."),
+    analysis: Optional[str] = typer.Option(None, "--analysis", "-a", help="Run analyses/NAME.sql (--list shows them)."),
+    list_: bool = typer.Option(False, "--list", help="List the ready-made analyses."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    wait: bool = typer.Option(False, "--wait", help="Wait for an import holding the warehouse instead of exiting."),
+) -> None:
+    """Query the warehouse (read-only): main.human_messages, main.sessions, raw.* and embed.*."""
+    from chatlake import sqlcmd
+    from chatlake.config import resolve_db
+
+    if fmt not in sqlcmd.FORMATS:
+        _fail(f"--format must be one of {', '.join(sqlcmd.FORMATS)}", 2)
+    if list_:
+        for name in sqlcmd.list_analyses():
+            out.print(name, highlight=False)
+        return
+    if query and analysis:
+        _fail("pass a QUERY or --analysis, not both", 2)
+    path = resolve_db(db)
+    try:
+        if analysis:
+            query = sqlcmd.analysis_sql(analysis)
+        if query is None:
+            if not sys.stdin.isatty():
+                query = sys.stdin.read()
+            else:
+                sqlcmd.run_query(path, "select 1", wait=3600.0 if wait else 0.0)  # fail early: missing or locked
+                sqlcmd.repl(path, fmt, _show)
+                return
+        _show(sqlcmd.run_query(path, query, wait=3600.0 if wait else 0.0), fmt)
+    except ChatlakeError as exc:
+        _fail(str(exc))
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown (no timed run yet)"
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def status_command(
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for an import holding the warehouse instead of exiting."),
+) -> None:
+    """What the warehouse holds, the last import, and what is left to embed (with cost and time)."""
+    from chatlake.status import warehouse_status
+
+    try:
+        s = warehouse_status(db, wait=3600.0 if wait else 0.0)
+    except ChatlakeError as exc:
+        _fail(str(exc))
+    if as_json:
+        _write_json(s.to_dict())
+        return
+    p = lambda text: out.print(text, highlight=False)  # noqa: E731
+    p(f"warehouse: {s.db}")
+    p(f"files: {s.files_seen:,} seen, {_size(s.files_bytes)}")
+    p(f"sessions: {s.sessions:,}")
+    kinds = ", ".join(f"{n:,} {k}" for k, n in s.by_kind.items())
+    p(f"human messages: {s.human_messages:,}" + (f" ({kinds})" if kinds else ""))
+    if s.first_activity:
+        p(f"activity: {s.first_activity:%Y-%m-%d %H:%M} to {s.last_activity:%Y-%m-%d %H:%M}")
+    if s.last_import:
+        li = s.last_import
+        took = f" in {li['seconds']:.1f}s" if li.get("seconds") is not None else ""
+        p(f"last import: {li['started_at']:%Y-%m-%d %H:%M}{took}: {li['files_new']:,} new and"
+          f" {li['files_appended']:,} appended files, {li['lines_landed']:,} lines landed,"
+          f" {li['lines_rejected']:,} rejected")
+    p(f"rejected lines: {s.rejected_lines:,}")
+    if not s.embeddings:
+        p("embeddings: none yet (run `chatlake embed`)")
+    for m in s.embeddings:
+        cost = f"${m.remaining_cost:,.4f}" if m.remaining_cost is not None else "unknown price"
+        p(f"embeddings {m.model} ({m.dimensions}d) in {m.target}: {m.embedded:,} hashes embedded,"
+          f" {m.failed:,} refused, {m.remaining:,} remaining (~{m.remaining_tokens:,} tokens, {cost},"
+          f" {_duration(m.remaining_seconds)})")

@@ -1,0 +1,341 @@
+"""Find messages: hybrid or vector search in the pgvector target, or word search in the DuckDB marts.
+
+A query of any shape only ever travels as a bound parameter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from importlib.resources import files
+from pathlib import Path
+
+from chatlake.config import resolve_db
+from chatlake.db import connect
+from chatlake.errors import ChatlakeError
+
+MODES = ("hybrid", "semantic", "text")
+KINDS = ("prompt", "command", "bash", "memory")
+SEARCH_FUNCTION = ("chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz, timestamptz,"
+                   " double precision, double precision, integer)")
+# HNSW returns at most ef_search rows (pgvector's default 40); the search asks for k * 4 candidates.
+MAX_EF_SEARCH = 1000
+_EDGE = ".,;:!?\"'`()[]{}<>"
+
+
+class SearchError(ChatlakeError):
+    """A search that cannot run as asked (bad filter, unreachable target)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a hit must be: project (a path, or its last folder name), time window, kinds."""
+
+    project: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+    kinds: tuple[str, ...] | None = None
+
+
+@dataclass
+class Hit:
+    message_uuid: str
+    session_id: str
+    created_at: datetime | None
+    kind: str
+    content: str
+    project_path: str | None
+    git_branch: str | None
+    similarity: float | None = None
+    score: float | None = None
+    matched_terms: int | None = None
+    title: str | None = None
+    snippet: str = ""
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat() if self.created_at else None
+        return data
+
+
+@dataclass
+class SearchResult:
+    query: str
+    mode: str
+    hits: list[Hit] = field(default_factory=list)
+    note: str | None = None
+    model: str | None = None
+    target: str | None = None
+
+    def sessions(self) -> list[tuple[str, list[Hit]]]:
+        """Hits grouped by session, sessions in the order of their best hit."""
+        groups: dict[str, list[Hit]] = {}
+        for hit in self.hits:
+            groups.setdefault(hit.session_id, []).append(hit)
+        return list(groups.items())
+
+    def to_dict(self, by_session: bool = False) -> dict:
+        data = {"query": self.query, "mode": self.mode, "model": self.model, "target": self.target,
+                "note": self.note}
+        if by_session:
+            data["sessions"] = [{"session_id": sid, "title": hits[0].title, "hits": [h.to_dict() for h in hits]}
+                                for sid, hits in self.sessions()]
+        else:
+            data["hits"] = [h.to_dict() for h in self.hits]
+        return data
+
+
+# -- pure deciding functions ------------------------------------------------------------------------
+
+def query_terms(query: str) -> list[str]:
+    """Lower-case words of a query, punctuation trimmed from their ends, each once."""
+    terms = (word.strip(_EDGE) for word in query.lower().split())
+    return list(dict.fromkeys(t for t in terms if t))
+
+
+def make_snippet(content: str, terms: list[str], width: int = 160) -> str:
+    """One line of `content` around the first term found (its start when none is)."""
+    flat = " ".join(content.split())
+    lower = flat.lower()
+    found = [i for i in (lower.find(t) for t in terms) if i >= 0]
+    start = max(0, min(found) - width // 4) if found else 0
+    if start and " " in flat[start:start + 20]:
+        start = flat.index(" ", start) + 1
+    piece = flat[start:start + width]
+    return ("…" if start else "") + piece + ("…" if start + width < len(flat) else "")
+
+
+def parse_when(value: str | None, end: bool = False) -> datetime | None:
+    """`2026-03-01` or an ISO timestamp; a bare date as an end bound means the end of that day."""
+    if not value:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = date.fromisoformat(value) + timedelta(days=1 if end else 0)
+            return datetime.combine(day, dtime(), tzinfo=timezone.utc)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise SearchError(f"{value!r} is not a date (YYYY-MM-DD) or an ISO timestamp") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def make_filters(project: str | None = None, since: str | None = None, until: str | None = None,
+                 kinds: list[str] | None = None) -> Filters:
+    chosen = tuple(dict.fromkeys(k.strip() for item in kinds or [] for k in item.split(",") if k.strip()))
+    unknown = [k for k in chosen if k not in KINDS]
+    if unknown:
+        raise SearchError(f"unknown kind {unknown[0]!r}; kinds are {', '.join(KINDS)}")
+    return Filters(project.rstrip("/") if project else None, parse_when(since), parse_when(until, end=True),
+                   chosen or None)
+
+
+# -- word search in DuckDB ---------------------------------------------------------------------------
+
+def text_search(con, query: str, filters: Filters, k: int) -> list[Hit]:
+    """Messages holding any of the query's words, case-insensitive; most words matched first, then newest."""
+    terms = query_terms(query)
+    if not terms:
+        return []
+    rows = con.execute(
+            """
+            with scored as (
+                select m.*,
+                       len(list_filter(?::varchar[], lambda t: contains(lower(m.content), t))) as matched_terms
+                from main.human_messages m
+                where (?::varchar is null or m.project_path = ? or m.project_path like '%/' || ?)
+                  and (?::timestamptz is null or m.created_at >= ?)
+                  and (?::timestamptz is null or m.created_at < ?)
+                  and (?::varchar[] is null or list_contains(?, m.kind))
+            )
+            select message_uuid, session_id, created_at, kind, content, project_path, git_branch, matched_terms
+            from scored
+            where matched_terms > 0
+            order by matched_terms desc, created_at desc nulls last, message_uuid
+            limit ?
+            """,
+            [terms, filters.project, filters.project, filters.project, filters.since, filters.since,
+             filters.until, filters.until, list(filters.kinds) if filters.kinds else None,
+             list(filters.kinds) if filters.kinds else None, k],
+    ).fetchall()
+    return [Hit(*row[:7], matched_terms=row[7], snippet=make_snippet(row[4], terms)) for row in rows]
+
+
+def add_titles(con, hits: list[Hit]) -> None:
+    """Session titles from the sessions mart (none without a warehouse connection)."""
+    ids = sorted({h.session_id for h in hits})
+    if not ids or con is None or not _exists(con, "main", "sessions"):
+        return
+    titles = dict(con.execute("select session_id, title from main.sessions where list_contains(?, session_id)",
+                              [ids]).fetchall())
+    for hit in hits:
+        hit.title = titles.get(hit.session_id)
+
+
+# -- vector search in the target ---------------------------------------------------------------------
+
+def _exists(con, schema: str, name: str) -> bool:
+    # duckdb_tables() answers in well under a millisecond; information_schema takes ten
+    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                            [schema, name]).fetchone()[0])
+
+
+def stored_model(con, target: str) -> tuple[str, int] | None:
+    """The model (and dimensions) with the most vectors pushed to `target`, from the embed ledger."""
+    if con is None or not _exists(con, "embed", "ledger"):
+        return None
+    row = con.execute("select model, dimensions from embed.ledger where target = ?"
+                      " group by all order by count(*) desc, model limit 1", [target]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def search_sql() -> str:
+    return files("chatlake.embed").joinpath("search.sql").read_text()
+
+
+def _search_args(query: str, vector: str, filters: Filters, k: int, model: str, semantic: bool) -> dict:
+    return {
+        "query_text": query, "query_embedding": vector, "match_count": k, "filter_model": model,
+        "filter_kinds": list(filters.kinds) if filters.kinds else None, "filter_project": filters.project,
+        "created_after": filters.since.isoformat() if filters.since else None,
+        "created_before": filters.until.isoformat() if filters.until else None,
+        "full_text_weight": 0.0 if semantic else 1.0, "semantic_weight": 1.0, "rrf_k": 50,
+    }
+
+
+def _row_hit(row: dict, terms: list[str]) -> Hit:
+    created = row["created_at"]
+    if isinstance(created, str):
+        created = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    return Hit(row["message_uuid"], row["session_id"], created, row["kind"], row["content"], row["project_path"],
+               row["git_branch"], similarity=row["similarity"], score=row["score"],
+               snippet=make_snippet(row["content"], terms))
+
+
+def postgres_search(conn, args: dict) -> list[dict] | None:
+    """Rows of chatlake_search_messages; None when the target holds no vectors for the model yet."""
+    from psycopg.rows import dict_row
+
+    ef = min(MAX_EF_SEARCH, max(40, args["match_count"] * 4))
+    with conn.transaction():
+        table, function = conn.execute(
+            "select to_regclass('chatlake_embeddings') is not null, to_regprocedure(%s) is not null,"
+            " set_config('hnsw.ef_search', %s, false)", [SEARCH_FUNCTION, str(ef)]).fetchone()[:2]
+        if not table:
+            return None
+        if not function:
+            conn.execute(search_sql())  # a store made before search.sql shipped
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        names = ", ".join(f"{name} => %({name})s{'::vector' if name == 'query_embedding' else ''}" for name in args)
+        cur.execute(f"select * from chatlake_search_messages({names})", args)
+        rows = cur.fetchall()
+        if not rows and not cur.execute("select exists (select 1 from chatlake_embeddings where model = %s) as e",
+                                        [args["filter_model"]]).fetchone()["e"]:
+            return None
+        return rows
+
+
+_clients: dict = {}
+
+
+def embed_query(cfg, text: str) -> str:
+    """The query's vector (pgvector's text form), from the same provider and model as the stored ones."""
+    from chatlake.embed.batching import Prepared
+    from chatlake.embed.client import EmbeddingClient
+    from chatlake.embed.redact import redact
+    from chatlake.embed.targets import pgvector_text
+
+    sent = redact(text).text if cfg.redact else text
+    if cfg not in _clients:
+        _clients.clear()  # one configuration at a time: a long-lived caller keeps its connection pool
+        _clients[cfg] = EmbeddingClient(cfg)
+    result = _clients[cfg].embed([Prepared("query", sent, 0)])
+    if not result.vectors:
+        raise SearchError(f"the embedding API refused the query: {result.failed[0][1] if result.failed else '?'}")
+    return pgvector_text(result.vectors[0][1])
+
+
+def search(
+    query: str,
+    *,
+    db: str | os.PathLike | None = None,
+    mode: str = "hybrid",
+    k: int = 10,
+    filters: Filters | None = None,
+    target: str | None = None,
+    model: str | None = None,
+    dimensions: int | None = None,
+    base_url: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> SearchResult:
+    """Search messages: `hybrid` (words and vectors fused), `semantic` (vectors) or `text` (DuckDB, offline)."""
+    if mode not in MODES:
+        raise SearchError(f"unknown mode {mode!r}")
+    if k < 1:
+        raise SearchError("--k must be at least 1")
+    env = dict(os.environ if environ is None else environ)
+    path = resolve_db(db, env)
+    filters = filters or Filters()
+    if not query.strip():
+        raise SearchError("the query is empty")
+    result = SearchResult(query, mode)
+    try:
+        con = connect(path, read_only=True)
+    except ChatlakeError:
+        if mode == "text":
+            raise
+        con = None  # an import holds the file: vector search still works, without session titles
+    try:
+        if mode != "text":
+            note = _vector_search(result, con, path, filters, k, target, model, dimensions, base_url, env)
+            if note:
+                result.mode, result.note = "text", note
+        if result.mode == "text":
+            con = con or connect(path, read_only=True)  # raises the lock message when still held
+            result.hits = text_search(con, query, filters, k)
+        add_titles(con, result.hits)
+    finally:
+        if con is not None:
+            con.close()
+    return result
+
+
+def _vector_search(result: SearchResult, con, db: Path, filters: Filters, k: int, target: str | None,
+                   model: str | None, dimensions: int | None, base_url: str | None, env: dict) -> str | None:
+    """Fill `result` from the target; returns a note instead when it must fall back to word search."""
+    from chatlake.embed.config import MODEL_DIMENSIONS, resolve_config, resolve_target
+    from chatlake.embed.targets import open_target
+
+    spec = resolve_target(target, env)
+    if not (model or env.get("CHATLAKE_EMBED_MODEL")):
+        known = stored_model(con, spec.label)
+        if known:
+            model = known[0]
+            dimensions = dimensions or (known[1] if known[1] != MODEL_DIMENSIONS.get(known[0]) else None)
+    if spec.kind == "local" and not (spec.pgdata / "PG_VERSION").exists():
+        return "no embeddings yet (run `chatlake embed`): searched words in the warehouse instead"
+    if not (base_url or env.get("OPENAI_BASE_URL") or env.get("OPENAI_API_KEY")):
+        return "no $OPENAI_API_KEY to embed the query: searched words in the warehouse instead"
+    cfg = resolve_config(db=db, target=target, model=model, dimensions=dimensions, base_url=base_url, environ=env)
+    result.model, result.target = cfg.model, spec.label
+    store = open_target(spec)
+    try:
+        vector = embed_query(cfg, result.query)
+        args = _search_args(result.query, vector, filters, k, cfg.model, result.mode == "semantic")
+        if spec.kind == "rest":
+            rows = store._call("searching", store.client.rpc("chatlake_search_messages", args))
+            rows = rows.data or []
+        else:
+            rows = postgres_search(store.conn, args)
+    except Exception as exc:
+        if isinstance(exc, ChatlakeError):
+            raise
+        raise SearchError(f"searching {spec.label} failed: {' '.join(str(exc).split())[:200]}") from None
+    finally:
+        store.close()
+    if rows is None:
+        return f"no embeddings for {cfg.model} yet (run `chatlake embed`): searched words in the warehouse instead"
+    terms = query_terms(result.query)
+    result.hits = [_row_hit(row, terms) for row in rows]
+    return None

@@ -1,0 +1,344 @@
+"""Embed the distinct texts that have no vector yet and push them to the target, resumably."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from chatlake.db import connect
+from chatlake.embed.batching import Prepared, Tokenizer, batches, fit, load_tokenizer
+from chatlake.embed.client import Abandoned, EmbeddingClient
+from chatlake.embed.config import EmbedConfig, resolve_config
+from chatlake.embed.errors import ApiError, Interrupted, Stopped
+from chatlake.embed.ledger import Ledger
+from chatlake.embed.redact import redact
+from chatlake.embed.select import Pending, pending_messages, pending_texts
+from chatlake.embed.targets import Target, open_target
+from chatlake.errors import DatabaseLocked
+
+# Message rows go to the target in chunks of this many (one COPY and one upsert each).
+MESSAGE_CHUNK = 20_000
+
+# Called with the summary so far, and a phase name when a long step without counts begins.
+ProgressFn = Callable[..., None]
+
+
+@dataclass
+class EmbedSummary:
+    """What one `chatlake embed` did (or, with --dry-run, would do)."""
+
+    target: str
+    model: str
+    dimensions: int
+    tokenizer: str = ""
+    dry_run: bool = False
+    to_do: int = 0
+    embedded: int = 0
+    skipped: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+    tokens: int = 0
+    truncated: int = 0
+    redacted: int = 0
+    requests: int = 0
+    retries: int = 0
+    messages_pushed: int = 0
+    price_per_million: float | None = None
+    stopped: str | None = None  # "interrupted", "max_cost" or "error"
+    ledger_behind: int = 0
+    push_seconds: float = 0.0  # time spent writing vectors to the target
+    index_rebuilt: bool = False
+    index_seconds: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def done(self) -> int:
+        return self.embedded + self.skipped + self.failed
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.to_do - self.done)
+
+    @property
+    def cost(self) -> float | None:
+        if self.price_per_million is None:
+            return None
+        return self.tokens * self.price_per_million / 1e6
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.stopped is None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.update(done=self.done, remaining=self.remaining, cost=self.cost, ok=self.ok)
+        return data
+
+
+def _prepare(items: Iterable[Pending], tokenizer: Tokenizer, cfg: EmbedConfig) -> Iterator[Prepared]:
+    """Redact (unless --no-redact), count and cut each text, lazily so the first request leaves early."""
+    for item in items:
+        if cfg.redact:
+            red = redact(item.content)
+            yield fit(item.content_hash, red.text, tokenizer, cfg.max_input_tokens, red.kinds)
+        else:
+            yield fit(item.content_hash, item.content, tokenizer, cfg.max_input_tokens)
+
+
+def _read_work(cfg: EmbedConfig, label: str, with_messages: bool, recheck: bool) -> tuple[list[Pending], list[tuple]]:
+    """One short read-only connection: the pending texts and message rows."""
+    con = connect(cfg.db, read_only=True, wait=cfg.wait)
+    try:
+        texts = pending_texts(con, kinds=cfg.kinds, model=cfg.model, dimensions=cfg.dimensions,
+                              target=label, include_failed=cfg.retry_failed or recheck, use_ledger=not recheck)
+        messages = pending_messages(con, kinds=cfg.kinds, target=label) if with_messages else []
+    finally:
+        con.close()
+    return texts, messages
+
+
+class _CtrlC:
+    """First Ctrl+C: stop sending, finish what is in flight. Second: abandon it (KeyboardInterrupt)."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self.previous = None
+        self.pressed = 0
+
+    def __enter__(self) -> "_CtrlC":
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.pressed += 1
+        self.stop.set()
+        if self.pressed > 1:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def init_target(config: EmbedConfig | None = None, **flags) -> str:
+    """Apply the schema to the target (idempotent); returns the target's label."""
+    cfg = config or resolve_config(dry_run=True, **flags)
+    target = open_target(cfg.target)
+    try:
+        target.prepare(cfg.dimensions)
+    finally:
+        target.close()
+    return target.label
+
+
+def _push_messages(target: Target, ledger: Ledger, rows: list[tuple], cfg: EmbedConfig,
+                   summary: EmbedSummary) -> None:
+    cache: dict[str, str] = {}
+    for start in range(0, len(rows), MESSAGE_CHUNK):
+        chunk = rows[start:start + MESSAGE_CHUNK]
+        out = []
+        for row in chunk:
+            *columns, fingerprint = row
+            if cfg.redact:
+                content_hash = columns[6]
+                if content_hash not in cache:
+                    cache[content_hash] = redact(columns[5]).text
+                columns[5] = cache[content_hash]
+            out.append(tuple(columns))
+        target.push_messages(out)
+        ledger.add_messages([(row[0], row[-1]) for row in chunk])
+        summary.messages_pushed += len(chunk)
+
+
+class _Run:
+    """The pipeline of one run: pre-check, request (several in flight), push, record."""
+
+    def __init__(self, cfg: EmbedConfig, target: Target, ledger: Ledger, client: EmbeddingClient,
+                 summary: EmbedSummary, stop: threading.Event, on_progress: ProgressFn | None) -> None:
+        self.cfg = cfg
+        self.target = target
+        self.ledger = ledger
+        self.client = client
+        self.summary = summary
+        self.stop = stop
+        self.on_progress = on_progress
+        self.inflight: dict[Future, list[Prepared]] = {}
+        self.error: ApiError | None = None
+
+    def _progress(self) -> None:
+        if self.on_progress:
+            self.on_progress(self.summary)
+
+    def _budget_left(self) -> float | None:
+        cfg = self.cfg
+        if cfg.max_cost is None:
+            return None
+        reserved = sum(p.tokens for batch in self.inflight.values() for p in batch)
+        return cfg.max_cost - (self.summary.tokens + reserved) * cfg.price_per_million / 1e6
+
+    def _within_budget(self, todo: list[Prepared]) -> list[Prepared]:
+        """The longest prefix of `todo` that fits --max-cost (all of it without one)."""
+        left = self._budget_left()
+        if left is None:
+            return todo
+        price = self.cfg.price_per_million / 1e6
+        fits, cost = 0, 0.0
+        for item in todo:
+            if cost + item.tokens * price > left + 1e-12:
+                break
+            cost += item.tokens * price
+            fits += 1
+        return todo[:fits]
+
+    def run(self, work: Iterator[list[Prepared]], pool: ThreadPoolExecutor) -> None:
+        for batch in work:
+            if self.stop.is_set():
+                break
+            present = self.target.existing(self.cfg.model, [p.content_hash for p in batch])
+            if present:
+                already = [p for p in batch if p.content_hash in present]
+                self.ledger.add_embedded([(p.content_hash, p.tokens, p.truncated) for p in already])
+                self.summary.skipped += len(already)
+                self._progress()
+            todo = [p for p in batch if p.content_hash not in present]
+            if not todo:
+                continue
+            affordable = self._within_budget(todo)
+            if affordable:
+                self.inflight[pool.submit(self.client.embed, affordable)] = affordable
+            if len(affordable) < len(todo):
+                self.summary.stopped = "max_cost"
+                break
+            while len(self.inflight) >= self.cfg.concurrency and not self.stop.is_set():
+                self._collect(FIRST_COMPLETED)
+            if self.error:
+                break
+        while self.inflight:
+            self._collect(FIRST_COMPLETED)
+
+    def _collect(self, how) -> None:
+        done, _ = wait(list(self.inflight), timeout=0.5, return_when=how)
+        for future in done:
+            batch = self.inflight.pop(future)
+            try:
+                result = future.result()
+            except Abandoned:
+                continue
+            except ApiError as exc:
+                if self.error is None:
+                    self.error = exc
+                self.stop.set()  # requests waiting for a retry give up; those on the wire finish
+                continue
+            self._record(result)
+        self.ledger.maybe_flush()
+
+    def _record(self, result) -> None:
+        s = self.summary
+        s.requests += result.requests
+        s.retries += result.retries
+        if result.vectors:
+            rows = [(p.content_hash, vec, p.tokens, p.truncated) for p, vec in result.vectors]
+            push_started = time.monotonic()
+            new = self.target.push_embeddings(self.cfg.model, rows)
+            s.push_seconds += time.monotonic() - push_started
+            self.ledger.add_embedded([(p.content_hash, p.tokens, p.truncated) for p, _ in result.vectors])
+            s.embedded += new
+            s.skipped += len(rows) - new
+            for p, _ in result.vectors:
+                s.tokens += p.tokens
+                s.truncated += p.truncated
+                s.redacted += bool(p.redacted)
+        if result.failed:
+            self.ledger.add_failed([(p.content_hash, error) for p, error in result.failed])
+            s.failed += len(result.failed)
+            s.failures.extend(f"{p.content_hash[:12]}: {error}" for p, error in result.failed)
+        self._progress()
+
+
+def embed_messages(
+    config: EmbedConfig | None = None,
+    *,
+    on_progress: ProgressFn | None = None,
+    stop: threading.Event | None = None,
+    recheck: bool = False,
+    tokenizer: Tokenizer | None = None,
+    **flags,
+) -> EmbedSummary:
+    """Embed every distinct human-message text not yet in the target, and push vectors and messages.
+
+    Raises Interrupted on Ctrl+C and Stopped when the API keeps failing; both carry the summary
+    of what was pushed and recorded before. `recheck` ignores the ledger and asks the target.
+    """
+    started = time.monotonic()
+    cfg = config or resolve_config(**flags)
+    tokenizer = tokenizer or load_tokenizer()
+    stop = stop or threading.Event()
+    label = cfg.target.label
+    summary = EmbedSummary(target=label, model=cfg.model, dimensions=cfg.dimensions, tokenizer=tokenizer.name,
+                           dry_run=cfg.dry_run, price_per_million=cfg.price_per_million)
+    texts, messages = _read_work(cfg, label, with_messages=not cfg.dry_run, recheck=recheck)
+    summary.to_do = len(texts)
+
+    if cfg.dry_run:
+        for item in _prepare(texts, tokenizer, cfg):
+            summary.tokens += item.tokens
+            summary.truncated += item.truncated
+            summary.redacted += bool(item.redacted)
+        summary.seconds = time.monotonic() - started
+        return summary
+    if not texts and not messages:
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    target = open_target(cfg.target)
+    ledger = Ledger(cfg.db, label, cfg.model, cfg.dimensions)
+    client = EmbeddingClient(cfg, stop)
+    pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="chatlake-embed")
+    run = _Run(cfg, target, ledger, client, summary, stop, on_progress)
+    interrupted = bulk = False
+    try:
+        with _CtrlC(stop) as ctrl_c:
+            try:
+                target.prepare(cfg.dimensions)
+                _push_messages(target, ledger, messages, cfg, summary)
+                if on_progress:
+                    on_progress(summary)
+                bulk = target.begin_bulk(len(texts), cfg.dimensions)
+                work = batches(_prepare(texts, tokenizer, cfg), cfg.max_inputs, cfg.max_request_tokens)
+                run.run(work, pool)
+            except KeyboardInterrupt:
+                interrupted = True
+            interrupted = interrupted or ctrl_c.pressed > 0
+            if bulk and not interrupted:
+                # An interrupted run leaves this to the next one, whose schema step builds the index.
+                if on_progress:
+                    on_progress(summary, "building the search index")
+                index_started = time.monotonic()
+                target.end_bulk()
+                summary.index_rebuilt = True
+                summary.index_seconds = time.monotonic() - index_started
+    finally:
+        stop.set()
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+        if interrupted:
+            client.close()  # abandon requests still on the wire
+        try:
+            ledger.flush(wait=max(cfg.wait, 10.0))
+        except DatabaseLocked:
+            summary.ledger_behind = ledger.pending
+        if not interrupted:
+            client.close()
+        target.close()
+        summary.seconds = time.monotonic() - started
+    if interrupted:
+        summary.stopped = "interrupted"
+        raise Interrupted("interrupted", summary)
+    if run.error is not None:
+        summary.stopped = "error"
+        raise Stopped(str(run.error), summary)
+    return summary

@@ -1,0 +1,159 @@
+"""One batch of texts in, one vector per text out: the openai client with retries and split-on-400."""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import random
+import threading
+import time
+from array import array
+from dataclasses import dataclass, field
+from typing import Callable
+
+import openai
+
+from chatlake.embed.batching import Prepared
+from chatlake.embed.config import EmbedConfig
+from chatlake.embed.errors import ApiError
+
+RETRY_STATUSES = {408, 409, 429}
+SPLIT_STATUSES = {400, 413, 422}
+# A request-wide 400 (a bad model or parameter) would otherwise split down to every
+# single input: after this many single inputs refused and none accepted, stop.
+MAX_LONE_REFUSALS = 3
+
+
+class Abandoned(Exception):
+    """The run is stopping: a request waiting for its next attempt gives up."""
+
+
+@dataclass
+class BatchResult:
+    """Vectors for the inputs the API accepted, and the inputs it refused."""
+
+    vectors: list[tuple[Prepared, array]] = field(default_factory=list)
+    failed: list[tuple[Prepared, str]] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+    usage_tokens: int = 0
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def retry_after(headers) -> float | None:
+    """Seconds from `retry-after-ms` or `Retry-After` (seconds or an HTTP date), else None."""
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        return max(0.0, email.utils.mktime_tz(parsed) - time.time())
+
+
+def backoff(attempt: int, base: float, cap: float, hint: float | None, hint_cap: float,
+            rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with jitter; a server's Retry-After wins when it asks for longer."""
+    ceiling = min(cap, base * (2 ** attempt))
+    delay = ceiling / 2 + rng() * ceiling / 2
+    if hint is not None:
+        delay = max(delay, min(hint, hint_cap) * (1 + 0.1 * rng()))
+    return delay
+
+
+def decode_vector(raw, dimensions: int) -> array:
+    """A base64 float32 string (or a list of floats, from servers that ignore encoding_format)."""
+    if isinstance(raw, str):
+        vec = array("f")
+        vec.frombytes(base64.b64decode(raw))
+    else:
+        vec = array("f", raw)
+    if len(vec) != dimensions:
+        raise ApiError(f"the API returned vectors of {len(vec)} dimensions, expected {dimensions};"
+                       " pass --dimensions to match the model")
+    return vec
+
+
+class EmbeddingClient:
+    """Thread-safe: several batches may be in flight at once."""
+
+    def __init__(self, config: EmbedConfig, stop: threading.Event | None = None) -> None:
+        self.config = config
+        self.stop = stop or threading.Event()
+        self.api = openai.OpenAI(api_key=config.api_key, base_url=config.base_url,
+                                 max_retries=0, timeout=config.timeout)
+
+    def close(self) -> None:
+        self.api.close()
+
+    def embed(self, batch: list[Prepared]) -> BatchResult:
+        """Embed a batch; a 400 splits it until the refused input stands alone, and only it is skipped."""
+        result = BatchResult()
+        self._embed(batch, result)
+        return result
+
+    def _embed(self, batch: list[Prepared], result: BatchResult) -> None:
+        try:
+            vectors = self._request(batch, result)
+        except openai.APIStatusError as exc:
+            if exc.status_code not in SPLIT_STATUSES:
+                raise ApiError(f"the embedding API answered {exc.status_code}: {one_line(exc)}") from exc
+            if len(batch) == 1:
+                result.failed.append((batch[0], f"{exc.status_code}: {one_line(exc)}"))
+                if len(result.failed) >= MAX_LONE_REFUSALS and not result.vectors:
+                    raise ApiError(f"the embedding API refuses every input ({exc.status_code}: {one_line(exc)})") from exc
+                return
+            middle = len(batch) // 2
+            self._embed(batch[:middle], result)
+            self._embed(batch[middle:], result)
+            return
+        result.vectors.extend(zip(batch, vectors))
+
+    def _request(self, batch: list[Prepared], result: BatchResult) -> list[array]:
+        cfg = self.config
+        extra = {"dimensions": cfg.dimensions} if cfg.send_dimensions else {}
+        attempt = 0
+        while True:
+            if self.stop.is_set() and attempt:
+                raise Abandoned()
+            hint = None
+            result.requests += 1
+            try:
+                response = self.api.embeddings.create(
+                    input=[item.text for item in batch], model=cfg.model, encoding_format="base64", **extra,
+                )
+            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+                error: BaseException = exc
+            except openai.APIStatusError as exc:
+                if exc.status_code not in RETRY_STATUSES and exc.status_code < 500:
+                    raise
+                error, hint = exc, retry_after(exc.response.headers)
+            else:
+                data = sorted(response.data, key=lambda d: d.index)
+                if len(data) != len(batch):
+                    raise ApiError(f"the API returned {len(data)} vectors for {len(batch)} inputs")
+                if response.usage is not None:
+                    result.usage_tokens += response.usage.prompt_tokens or 0
+                return [decode_vector(d.embedding, cfg.dimensions) for d in data]
+            attempt += 1
+            if attempt >= cfg.attempts:
+                raise ApiError(f"the embedding API failed {attempt} times in a row; last: {one_line(error)}") from error
+            result.retries += 1
+            if self.stop.wait(backoff(attempt - 1, cfg.backoff_base, cfg.backoff_cap, hint, cfg.retry_after_cap)):
+                raise Abandoned()

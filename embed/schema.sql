@@ -1,0 +1,135 @@
+-- chatlake's vector store: messages, one vector per distinct text and model, and the search function.
+-- Applied idempotently by `chatlake embed --init` and before every run. With only Supabase's REST keys,
+-- print it with `chatlake embed --print-schema` and run it once in the project's SQL editor.
+-- @DIMENSIONS@ is the size of the vectors (--dimensions); it is fixed when the table is created.
+
+select pg_advisory_xact_lock(hashtext('chatlake embed schema'));
+
+create extension if not exists vector;
+
+create table if not exists chatlake_messages (
+    message_uuid text primary key,
+    session_id text not null,
+    message_index bigint,
+    created_at timestamptz,
+    kind text not null,
+    content text not null,          -- redacted unless --no-redact
+    content_hash text not null,     -- sha256 of the original content: the key of chatlake_embeddings
+    project_path text,
+    git_branch text
+);
+
+create index if not exists chatlake_messages_content_hash_idx on chatlake_messages (content_hash);
+
+create table if not exists chatlake_embeddings (
+    content_hash text not null,
+    model text not null,
+    embedding vector(@DIMENSIONS@) not null,
+    tokens integer,
+    truncated boolean not null default false,
+    embedded_at timestamptz not null default now(),
+    primary key (content_hash, model)
+);
+
+create index if not exists chatlake_embeddings_embedding_hnsw_idx
+    on chatlake_embeddings using hnsw (embedding vector_cosine_ops);
+
+-- Transcripts are private: no policy means no row for any role that does not bypass RLS,
+-- and Supabase's anon and authenticated roles lose the grants its defaults give them.
+alter table chatlake_messages enable row level security;
+alter table chatlake_embeddings enable row level security;
+revoke all on table chatlake_messages, chatlake_embeddings from public;
+
+do $$
+declare
+    role_name text;
+begin
+    foreach role_name in array array['anon', 'authenticated'] loop
+        if exists (select 1 from pg_roles where rolname = role_name) then
+            execute format('revoke all on table chatlake_messages, chatlake_embeddings from %I', role_name);
+        end if;
+    end loop;
+    if exists (select 1 from pg_roles where rolname = 'service_role') then
+        grant select, insert, update, delete on table chatlake_messages, chatlake_embeddings to service_role;
+    end if;
+end
+$$;
+
+-- Nearest messages to a query vector. The inner query orders by the cosine distance operator
+-- with a limit, which is what lets the planner use the HNSW index; filters apply to its candidates.
+create or replace function match_messages(
+    query_embedding vector(@DIMENSIONS@),
+    match_count integer default 10,
+    filter_model text default null,
+    filter_kinds text[] default null,
+    filter_project text default null,
+    filter_session text default null,
+    created_after timestamptz default null,
+    created_before timestamptz default null
+)
+returns table (
+    message_uuid text,
+    session_id text,
+    message_index bigint,
+    created_at timestamptz,
+    kind text,
+    content text,
+    content_hash text,
+    project_path text,
+    git_branch text,
+    model text,
+    similarity double precision
+)
+language sql stable
+as $$
+    with nearest as (
+        select e.content_hash, e.model, e.embedding <=> query_embedding as distance
+        from chatlake_embeddings e
+        where filter_model is null or e.model = filter_model
+        order by e.embedding <=> query_embedding
+        limit greatest(match_count, 1) * 4
+    )
+    select
+        m.message_uuid, m.session_id, m.message_index, m.created_at, m.kind, m.content, m.content_hash,
+        m.project_path, m.git_branch, n.model, 1 - n.distance as similarity
+    from nearest n
+    join chatlake_messages m on m.content_hash = n.content_hash
+    where (filter_kinds is null or m.kind = any(filter_kinds))
+      and (filter_project is null or m.project_path = filter_project)
+      and (filter_session is null or m.session_id = filter_session)
+      and (created_after is null or m.created_at >= created_after)
+      and (created_before is null or m.created_at < created_before)
+    order by n.distance, m.created_at desc, m.message_uuid
+    limit match_count
+$$;
+
+-- Which of these hashes already have a vector for this model: the REST path's pre-check
+-- (a POST body, so a batch of hashes never hits a URL length limit).
+create or replace function chatlake_existing_hashes(p_model text, p_hashes text[])
+returns setof text
+language sql stable
+as $$
+    select content_hash from chatlake_embeddings where model = p_model and content_hash = any(p_hashes)
+$$;
+
+-- The size the vector column was created with, so a client can refuse a mismatched --dimensions.
+create or replace function chatlake_embedding_dimensions()
+returns integer
+language sql stable
+as $$
+    select atttypmod from pg_attribute
+    where attrelid = 'chatlake_embeddings'::regclass and attname = 'embedding'
+$$;
+
+revoke all on function match_messages(vector, integer, text, text[], text, text, timestamptz, timestamptz) from public;
+revoke all on function chatlake_existing_hashes(text, text[]) from public;
+revoke all on function chatlake_embedding_dimensions() from public;
+
+do $$
+begin
+    if exists (select 1 from pg_roles where rolname = 'service_role') then
+        grant execute on function match_messages(vector, integer, text, text[], text, text, timestamptz, timestamptz),
+            chatlake_existing_hashes(text, text[]), chatlake_embedding_dimensions() to service_role;
+    end if;
+end
+$$;

