@@ -172,8 +172,10 @@ def _land_batch(load_id: int, frame: pl.DataFrame, bad: list[tuple]) -> Callable
             table = frame.to_arrow()
             con.register("chatlake_line_batch", pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS)))
             try:
-                con.execute(LAND_SQL.replace("$load_id", str(int(load_id))))
-                for source_file, line_no, offset, reason, text in con.execute(REJECT_SQL).fetchall():
+                landed = con.execute(LAND_SQL.replace("$load_id", str(int(load_id)))).fetchone()[0]
+                # Only a batch with a line that did not land needs the second look for reasons.
+                bad_lines = [] if landed == frame.height else con.execute(REJECT_SQL).fetchall()
+                for source_file, line_no, offset, reason, text in bad_lines:
                     if reason == "invalid JSON":
                         reason = json_error(text)
                     rejects.append((source_file, line_no, offset, reason, text[:1024]))
