@@ -15,13 +15,11 @@ from chatlake.embed.client import Abandoned, EmbeddingClient
 from chatlake.embed.config import EmbedConfig, resolve_config
 from chatlake.embed.errors import ApiError, Interrupted, Stopped
 from chatlake.embed.ledger import Ledger
-from chatlake.embed.redact import redact
+from chatlake.embed.redact import Redactions
 from chatlake.embed.select import Pending, pending_messages, pending_texts
 from chatlake.embed.targets import Target, open_target
+from chatlake.embed.writer import Writer
 from chatlake.errors import DatabaseLocked
-
-# Message rows go to the target in chunks of this many (one COPY and one upsert each).
-MESSAGE_CHUNK = 20_000
 
 # Called with the summary so far, and a phase name when a long step without counts begins.
 ProgressFn = Callable[..., None]
@@ -79,11 +77,12 @@ class EmbedSummary:
         return data
 
 
-def _prepare(items: Iterable[Pending], tokenizer: Tokenizer, cfg: EmbedConfig) -> Iterator[Prepared]:
-    """Redact (unless --no-redact), count and cut each text, lazily so the first request leaves early."""
+def _prepare(items: Iterable[Pending], tokenizer: Tokenizer, redactions: Redactions | None,
+             cfg: EmbedConfig) -> Iterator[Prepared]:
+    """Redact (unless --no-redact), count and cut each text."""
     for item in items:
-        if cfg.redact:
-            red = redact(item.content)
+        if redactions is not None:
+            red = redactions.get(item.content_hash, item.content)
             yield fit(item.content_hash, red.text, tokenizer, cfg.max_input_tokens, red.kinds)
         else:
             yield fit(item.content_hash, item.content, tokenizer, cfg.max_input_tokens)
@@ -136,33 +135,14 @@ def init_target(config: EmbedConfig | None = None, **flags) -> str:
     return target.label
 
 
-def _push_messages(target: Target, ledger: Ledger, rows: list[tuple], cfg: EmbedConfig,
-                   summary: EmbedSummary) -> None:
-    cache: dict[str, str] = {}
-    for start in range(0, len(rows), MESSAGE_CHUNK):
-        chunk = rows[start:start + MESSAGE_CHUNK]
-        out = []
-        for row in chunk:
-            *columns, fingerprint = row
-            if cfg.redact:
-                content_hash = columns[6]
-                if content_hash not in cache:
-                    cache[content_hash] = redact(columns[5]).text
-                columns[5] = cache[content_hash]
-            out.append(tuple(columns))
-        target.push_messages(out)
-        ledger.add_messages([(row[0], row[-1]) for row in chunk])
-        summary.messages_pushed += len(chunk)
-
-
 class _Run:
     """The pipeline of one run: pre-check, request (several in flight), push, record."""
 
-    def __init__(self, cfg: EmbedConfig, target: Target, ledger: Ledger, client: EmbeddingClient,
+    def __init__(self, cfg: EmbedConfig, target: Target, writer: Writer, client: EmbeddingClient,
                  summary: EmbedSummary, stop: threading.Event, on_progress: ProgressFn | None) -> None:
         self.cfg = cfg
         self.target = target
-        self.ledger = ledger
+        self.writer = writer
         self.client = client
         self.summary = summary
         self.stop = stop
@@ -201,10 +181,7 @@ class _Run:
                 break
             present = self.target.existing(self.cfg.model, [p.content_hash for p in batch])
             if present:
-                already = [p for p in batch if p.content_hash in present]
-                self.ledger.add_embedded([(p.content_hash, p.tokens, p.truncated) for p in already])
-                self.summary.skipped += len(already)
-                self._progress()
+                self.writer.present([p for p in batch if p.content_hash in present])
             todo = [p for p in batch if p.content_hash not in present]
             if not todo:
                 continue
@@ -216,7 +193,7 @@ class _Run:
                 break
             while len(self.inflight) >= self.cfg.concurrency and not self.stop.is_set():
                 self._collect(FIRST_COMPLETED)
-            if self.error:
+            if self.error or self.writer.error:
                 break
         while self.inflight:
             self._collect(FIRST_COMPLETED)
@@ -235,29 +212,25 @@ class _Run:
                 self.stop.set()  # requests waiting for a retry give up; those on the wire finish
                 continue
             self._record(result)
-        self.ledger.maybe_flush()
+        if self.writer.error is not None:
+            self.stop.set()
+        self._progress()
 
     def _record(self, result) -> None:
+        """Count what the API answered (tokens are paid now) and hand it to the writer."""
         s = self.summary
         s.requests += result.requests
         s.retries += result.retries
         if result.vectors:
-            rows = [(p.content_hash, vec, p.tokens, p.truncated) for p, vec in result.vectors]
-            push_started = time.monotonic()
-            new = self.target.push_embeddings(self.cfg.model, rows)
-            s.push_seconds += time.monotonic() - push_started
-            self.ledger.add_embedded([(p.content_hash, p.tokens, p.truncated) for p, _ in result.vectors])
-            s.embedded += new
-            s.skipped += len(rows) - new
+            self.writer.vectors(result.vectors)
             for p, _ in result.vectors:
                 s.tokens += p.tokens
                 s.truncated += p.truncated
                 s.redacted += bool(p.redacted)
         if result.failed:
-            self.ledger.add_failed([(p.content_hash, error) for p, error in result.failed])
+            self.writer.failed(result.failed)
             s.failed += len(result.failed)
             s.failures.extend(f"{p.content_hash[:12]}: {error}" for p, error in result.failed)
-        self._progress()
 
 
 def embed_messages(
@@ -284,8 +257,9 @@ def embed_messages(
     texts, messages = _read_work(cfg, label, with_messages=not cfg.dry_run, recheck=recheck)
     summary.to_do = len(texts)
 
+    redactions = Redactions() if cfg.redact else None
     if cfg.dry_run:
-        for item in _prepare(texts, tokenizer, cfg):
+        for item in _prepare(texts, tokenizer, redactions, cfg):
             summary.tokens += item.tokens
             summary.truncated += item.truncated
             summary.redacted += bool(item.redacted)
@@ -299,21 +273,27 @@ def embed_messages(
     ledger = Ledger(cfg.db, label, cfg.model, cfg.dimensions)
     client = EmbeddingClient(cfg, stop)
     pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="chatlake-embed")
-    run = _Run(cfg, target, ledger, client, summary, stop, on_progress)
+    writer: Writer | None = None
     interrupted = bulk = False
     try:
         with _CtrlC(stop) as ctrl_c:
             try:
                 target.prepare(cfg.dimensions)
-                _push_messages(target, ledger, messages, cfg, summary)
-                if on_progress:
-                    on_progress(summary)
                 bulk = target.begin_bulk(len(texts), cfg.dimensions)
-                work = batches(_prepare(texts, tokenizer, cfg), cfg.max_inputs, cfg.max_request_tokens)
+                # All texts are counted before any thread starts: tiktoken lets go of the GIL for
+                # every text and, with busy threads around, waits each time to get it back.
+                prepared = list(_prepare(texts, tokenizer, redactions, cfg))
+                writer = Writer(target.sibling(), ledger, cfg.model, summary, messages, redactions,
+                                on_progress=(lambda: on_progress(summary)) if on_progress else None)
+                run = _Run(cfg, target, writer, client, summary, stop, on_progress)
+                work = batches(prepared, cfg.max_inputs, cfg.max_request_tokens)
                 run.run(work, pool)
+                writer.close()
             except KeyboardInterrupt:
                 interrupted = True
             interrupted = interrupted or ctrl_c.pressed > 0
+            if writer is not None and writer.error is not None:
+                raise writer.error
             if bulk and not interrupted:
                 # An interrupted run leaves this to the next one, whose schema step builds the index.
                 if on_progress:
@@ -327,6 +307,9 @@ def embed_messages(
         pool.shutdown(wait=not interrupted, cancel_futures=True)
         if interrupted:
             client.close()  # abandon requests still on the wire
+        if writer is not None:
+            writer.close(abandon=True)  # after an error or a second Ctrl+C: the write under way ends, the rest is dropped
+            writer.target.close()
         try:
             ledger.flush(wait=max(cfg.wait, 10.0))
         except DatabaseLocked:

@@ -74,7 +74,9 @@ class Ledger:
     target: str
     model: str
     dimensions: int
-    flush_every: float = 2.0
+    # Each flush opens the DuckDB file; the ledger only spares the next run a check against
+    # the target, so seldom is often enough.
+    flush_every: float = 10.0
     # Keyed by hash (or uuid): a row recorded twice before a flush is written once.
     embedded: dict[str, tuple[int, bool]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)

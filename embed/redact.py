@@ -103,3 +103,17 @@ def redact(text: str) -> Redaction:
 
     out = _COMBINED.sub(replace, text)
     return Redaction(out, tuple(dict.fromkeys(found)))
+
+
+class Redactions:
+    """Each distinct text redacted once, however many rows ask for it (keyed by its content hash)."""
+
+    def __init__(self) -> None:
+        self._done: dict[str, Redaction] = {}
+
+    def get(self, content_hash: str, text: str) -> Redaction:
+        found = self._done.get(content_hash)
+        if found is None:
+            # Two threads may both miss and redact the same text: the results are equal.
+            found = self._done[content_hash] = redact(text)
+        return found

@@ -69,6 +69,10 @@ class Target(Protocol):
 
     def end_bulk(self) -> None: ...
 
+    def sibling(self) -> "Target":
+        """Another connection to the same target, for a second thread."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -79,6 +83,7 @@ class PostgresTarget:
         import psycopg
 
         self.label = label
+        self._dsn = dsn
         self._secret = secret
         try:
             self.conn = psycopg.connect(dsn, connect_timeout=15, application_name="chatlake embed")
@@ -205,8 +210,18 @@ class PostgresTarget:
         except psycopg.Error as exc:
             raise TargetError(f"writing vectors to {self.label} failed: {self._scrub(exc)}") from None
 
+    def _copy_messages(self, cur, table: str, rows: list[tuple]) -> None:
+        with cur.copy(f"copy {table} ({', '.join(MESSAGE_COLUMNS)}) from stdin (format binary)") as copy:
+            copy.set_types(["text", "text", "int8", "timestamptz", "text", "text", "text", "text", "text"])
+            for row in rows:
+                copy.write_row(row)
+
     def push_messages(self, rows: list[tuple]) -> int:
-        """Upsert message rows (MESSAGE_COLUMNS); returns how many were written."""
+        """Upsert message rows (MESSAGE_COLUMNS); returns how many were written.
+
+        New rows (a first load) go straight in with one COPY; when some are there already
+        (a unique violation), all go through a temporary table and an upsert.
+        """
         if not rows:
             return 0
         import psycopg
@@ -215,11 +230,14 @@ class PostgresTarget:
         updates = ", ".join(f"{c} = excluded.{c}" for c in MESSAGE_COLUMNS if c != "message_uuid")
         try:
             with self.conn.transaction(), self.conn.cursor() as cur:
+                try:
+                    with self.conn.transaction():  # a savepoint, as in push_embeddings
+                        self._copy_messages(cur, "chatlake_messages", rows)
+                    return len(rows)
+                except psycopg.errors.UniqueViolation:
+                    pass
                 self._ensure_staging(cur)
-                with cur.copy(f"copy chatlake_incoming_messages ({columns}) from stdin (format binary)") as copy:
-                    copy.set_types(["text", "text", "int8", "timestamptz", "text", "text", "text", "text", "text"])
-                    for row in rows:
-                        copy.write_row(row)
+                self._copy_messages(cur, "chatlake_incoming_messages", rows)
                 cur.execute(
                     f"insert into chatlake_messages ({columns}) select {columns} from chatlake_incoming_messages"
                     f" on conflict (message_uuid) do update set {updates}"
@@ -227,6 +245,9 @@ class PostgresTarget:
                 return cur.rowcount
         except psycopg.Error as exc:
             raise TargetError(f"writing messages to {self.label} failed: {self._scrub(exc)}") from None
+
+    def sibling(self) -> "PostgresTarget":
+        return PostgresTarget(self._dsn, self.label, secret=self._secret)
 
     def close(self) -> None:
         self.conn.close()
@@ -280,6 +301,7 @@ class RestTarget:
         from supabase import create_client
 
         self.label = label
+        self._url = url
         self._key = key
         try:
             self.client = create_client(url, key)
@@ -344,6 +366,9 @@ class RestTarget:
 
     def end_bulk(self) -> None:
         pass
+
+    def sibling(self) -> "RestTarget":
+        return RestTarget(self._url, self._key, self.label)
 
     def close(self) -> None:
         pass

@@ -420,3 +420,24 @@ def test_vectors_another_run_pushed_first_are_kept_once(pg_dsn):
         target.close()
     with psycopg.connect(pg_dsn) as con:
         assert con.execute("select count(*), count(distinct content_hash) from chatlake_embeddings").fetchone() == (3, 3)
+
+
+def test_message_rows_pushed_again_are_updated_not_duplicated(pg_dsn):
+    """The first push of message rows goes straight in; a push that overlaps it updates the rows it holds."""
+    from datetime import datetime, timezone
+
+    from chatlake.embed.targets import PostgresTarget
+
+    when = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    rows = [(f"msg-overlap-{i}", "s", i, when, "prompt", f"text {i}", sha(f"text {i}"), "/p", "main") for i in range(3)]
+    target = PostgresTarget(pg_dsn, "test")
+    try:
+        target.prepare(4)
+        assert target.push_messages(rows[:2]) == 2
+        moved = [row[:8] + ("feature",) for row in rows]
+        assert target.push_messages(moved) == 3
+    finally:
+        target.close()
+    with psycopg.connect(pg_dsn) as con:
+        assert con.execute("select count(*), count(*) filter (where git_branch = 'feature') from chatlake_messages"
+                           " where message_uuid like 'msg-overlap-%'").fetchone() == (3, 3)
