@@ -274,6 +274,7 @@ def embed_messages(
     client = EmbeddingClient(cfg, stop)
     pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="chatlake-embed")
     writer: Writer | None = None
+    message_target: Target | None = None
     interrupted = bulk = False
     try:
         with _CtrlC(stop) as ctrl_c:
@@ -283,8 +284,11 @@ def embed_messages(
                 # All texts are counted before any thread starts: tiktoken lets go of the GIL for
                 # every text and, with busy threads around, waits each time to get it back.
                 prepared = list(_prepare(texts, tokenizer, redactions, cfg))
+                # Message rows go through a connection of their own, in parallel with the vectors.
+                message_target = target.sibling() if messages else None
                 writer = Writer(target.sibling(), ledger, cfg.model, summary, messages, redactions,
-                                on_progress=(lambda: on_progress(summary)) if on_progress else None)
+                                on_progress=(lambda: on_progress(summary)) if on_progress else None,
+                                message_target=message_target)
                 run = _Run(cfg, target, writer, client, summary, stop, on_progress)
                 work = batches(prepared, cfg.max_inputs, cfg.max_request_tokens)
                 run.run(work, pool)
@@ -310,6 +314,8 @@ def embed_messages(
         if writer is not None:
             writer.close(abandon=True)  # after an error or a second Ctrl+C: the write under way ends, the rest is dropped
             writer.target.close()
+        if message_target is not None:
+            message_target.close()
         try:
             ledger.flush(wait=max(cfg.wait, 10.0))
         except DatabaseLocked:

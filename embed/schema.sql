@@ -31,6 +31,17 @@ create table if not exists chatlake_embeddings (
     primary key (content_hash, model)
 );
 
+-- A row up to a page long stays in the table instead of going to TOAST in ~2 kB slices (a
+-- 1536-float vector is 6 kB): a bulk load writes and indexes a quarter of the tuples. Set once,
+-- only when missing (the ALTER would wait for an index build under way).
+do $$
+begin
+    if not exists (select 1 from pg_class where oid = 'chatlake_embeddings'::regclass
+                   and 'toast_tuple_target=8160' = any(coalesce(reloptions, '{}'))) then
+        alter table chatlake_embeddings set (toast_tuple_target = 8160);
+    end if;
+end $$;
+
 create index if not exists chatlake_embeddings_embedding_hnsw_idx
     on chatlake_embeddings using hnsw (embedding vector_cosine_ops);
 
