@@ -9,7 +9,7 @@ from pathlib import Path
 
 from chatlake.build import run_dbt
 from chatlake.config import resolve_db
-from chatlake.db import connect
+from chatlake.db import connect, table_exists
 from chatlake.extract import extract
 from chatlake.extract.discover import default_roots
 from chatlake.extract.land import ProgressFn
@@ -53,25 +53,17 @@ class ImportSummary:
         return data
 
 
-def _table_exists(con, schema: str, name: str) -> bool:
-    # duckdb_tables() is a cheap catalog lookup; information_schema costs ~30 ms a query
-    return bool(con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()[0])
-
-
 def _count_messages(con) -> int:
-    if not _table_exists(con, "main", "human_messages"):
+    if not table_exists(con, "main", "human_messages"):
         return 0
     return con.execute("select count(*) from main.human_messages").fetchone()[0]
 
 
 def _marts_behind(con) -> bool:
     """True when a mart is missing or has not absorbed the latest load (e.g. a build was killed)."""
-    if not all(_table_exists(con, "main", m) for m in MARTS):
+    if not all(table_exists(con, "main", m) for m in MARTS):
         return True
-    if not _table_exists(con, "raw", "model_watermarks"):
+    if not table_exists(con, "raw", "model_watermarks"):
         return True
     latest = con.execute("select coalesce(max(load_id), 0) from raw.loads").fetchone()[0]
     rows = dict(con.execute("select model, load_id from raw.model_watermarks").fetchall())

@@ -57,3 +57,11 @@ def connect(path: Path, read_only: bool = False, wait: float = 0.0) -> duckdb.Du
             if time.monotonic() >= deadline:
                 raise DatabaseLocked(lock_message(path, exc)) from exc
             time.sleep(0.25)
+
+
+def table_exists(con, schema: str, name: str) -> bool:
+    """True when `schema.name` is a table in the open warehouse (duckdb_tables() is a cheap catalog
+    lookup; information_schema costs tens of milliseconds a query)."""
+    return bool(con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, name],
+    ).fetchone()[0])

@@ -13,7 +13,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from chatlake.config import resolve_db
-from chatlake.db import connect
+from chatlake.db import connect, table_exists
 from chatlake.errors import ChatlakeError
 
 MODES = ("hybrid", "semantic", "text")
@@ -165,7 +165,7 @@ def text_search(con, query: str, filters: Filters, k: int) -> list[Hit]:
 def add_titles(con, hits: list[Hit]) -> None:
     """Session titles from the sessions mart (none without a warehouse connection)."""
     ids = sorted({h.session_id for h in hits})
-    if not ids or con is None or not _exists(con, "main", "sessions"):
+    if not ids or con is None or not table_exists(con, "main", "sessions"):
         return
     titles = dict(con.execute("select session_id, title from main.sessions where list_contains(?, session_id)",
                               [ids]).fetchall())
@@ -175,15 +175,10 @@ def add_titles(con, hits: list[Hit]) -> None:
 
 # -- vector search in the target ---------------------------------------------------------------------
 
-def _exists(con, schema: str, name: str) -> bool:
-    # duckdb_tables() answers in well under a millisecond; information_schema takes ten
-    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-                            [schema, name]).fetchone()[0])
-
 
 def stored_model(con, target: str) -> tuple[str, int] | None:
     """The model (and dimensions) with the most vectors pushed to `target`, from the embed ledger."""
-    if con is None or not _exists(con, "embed", "ledger"):
+    if con is None or not table_exists(con, "embed", "ledger"):
         return None
     row = con.execute("select model, dimensions from embed.ledger where target = ?"
                       " group by all order by count(*) desc, model limit 1", [target]).fetchone()

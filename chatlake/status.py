@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from chatlake.config import resolve_db
-from chatlake.db import connect
+from chatlake.db import connect, table_exists
 
 # Ledger flushes further apart than this belong to different runs of `chatlake embed`.
 RUN_GAP_SECONDS = 300.0
@@ -89,29 +89,24 @@ def measured_rate(flushes: list[tuple[datetime, int]], gap: float = RUN_GAP_SECO
     return hashes / seconds if seconds > 0 else None
 
 
-def _exists(con, schema: str, name: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                            [schema, name]).fetchone()[0])
-
-
 def _scalar(con, sql: str, params: list | None = None):
     return con.execute(sql, params or []).fetchone()[0]
 
 
 def _warehouse(con, s: Status) -> None:
-    if _exists(con, "raw", "files"):
+    if table_exists(con, "raw", "files"):
         s.files_seen, s.files_bytes = con.execute("select count(*), coalesce(sum(size), 0) from raw.files").fetchone()
-    if _exists(con, "main", "sessions"):
+    if table_exists(con, "main", "sessions"):
         s.sessions = _scalar(con, "select count(*) from main.sessions")
-    if _exists(con, "main", "human_messages"):
+    if table_exists(con, "main", "human_messages"):
         s.by_kind = dict(con.execute("select kind, count(*) from main.human_messages group by kind"
                                      " order by count(*) desc, kind").fetchall())
         s.human_messages = sum(s.by_kind.values())
         s.first_activity, s.last_activity = con.execute(
             "select min(created_at), max(created_at) from main.human_messages").fetchone()
-    if _exists(con, "raw", "rejected_lines"):
+    if table_exists(con, "raw", "rejected_lines"):
         s.rejected_lines = _scalar(con, "select count(*) from raw.rejected_lines")
-    if _exists(con, "raw", "loads"):
+    if table_exists(con, "raw", "loads"):
         cursor = con.execute(
             "select load_id, started_at, finished_at, date_diff('millisecond', started_at, finished_at) / 1000.0"
             " as seconds, files_seen, files_new, files_appended, files_rewritten, files_failed, lines_landed,"
@@ -124,11 +119,11 @@ def _warehouse(con, s: Status) -> None:
 def _embeddings(con) -> list[ModelStatus]:
     from chatlake.embed.config import MODEL_PRICES
 
-    if not (_exists(con, "embed", "ledger") and _exists(con, "main", "human_messages")):
+    if not (table_exists(con, "embed", "ledger") and table_exists(con, "main", "human_messages")):
         return []
     out = []
     keys = con.execute("select target, model, dimensions from embed.ledger group by all order by all").fetchall()
-    has_failures = _exists(con, "embed", "failures")
+    has_failures = table_exists(con, "embed", "failures")
     for target, model, dimensions in keys:
         key = [target, model, dimensions]
         # The kinds this model was asked to embed: those its vectors came from, and prompts (the default).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chatlake.db import table_exists
 from chatlake.errors import ChatlakeError
 
 MESSAGE_COLUMNS = ("message_uuid", "session_id", "message_index", "created_at", "kind", "content", "content_hash",
@@ -18,15 +19,8 @@ class Pending:
     content: str
 
 
-def _exists(con, schema: str, name: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()[0])
-
-
 def require_mart(con) -> None:
-    if not _exists(con, "main", "human_messages"):
+    if not table_exists(con, "main", "human_messages"):
         raise ChatlakeError("the warehouse has no human_messages yet; run `chatlake import` first")
 
 
@@ -40,10 +34,10 @@ def pending_texts(con, *, kinds: tuple[str, ...], model: str, dimensions: int, t
     require_mart(con)
     marks, params = _kinds_sql(kinds)
     skip = []
-    if use_ledger and _exists(con, "embed", "ledger"):
+    if use_ledger and table_exists(con, "embed", "ledger"):
         skip.append("select content_hash from embed.ledger where target = ? and model = ? and dimensions = ?")
         params += [target, model, dimensions]
-    if not include_failed and _exists(con, "embed", "failures"):
+    if not include_failed and table_exists(con, "embed", "failures"):
         skip.append("select content_hash from embed.failures where target = ? and model = ? and dimensions = ?")
         params += [target, model, dimensions]
     anti = f"and content_hash not in ({' union all '.join(skip)})" if skip else ""
@@ -68,7 +62,7 @@ def pending_messages(con, *, kinds: tuple[str, ...], target: str) -> list[tuple]
     require_mart(con)
     marks, params = _kinds_sql(kinds)
     pushed = ""
-    if _exists(con, "embed", "pushed_messages"):
+    if table_exists(con, "embed", "pushed_messages"):
         pushed = """and not exists (
               select 1 from embed.pushed_messages p
               where p.target = ? and p.message_uuid = m.message_uuid and p.fingerprint = m.fingerprint)"""
