@@ -28,36 +28,50 @@ from chatlake.extract.state import HEAD_BYTES, Action, LandedState, fingerprint,
 # Hand buffered lines to DuckDB once they hold this much text: bounds memory on big trees.
 FLUSH_BYTES = 32 << 20
 # DuckDB's buffer pool during a load. Its default (80% of RAM) lets a big first import grow
-# past 1.5 GB; with this cap it spills instead and is no slower (see BENCHMARKS.md).
-LOAD_MEMORY_LIMIT = "768MB"
+# past 2 GB: DuckDB holds the row group being filled on each inserting thread (122,880 lines of
+# several KB each) besides the pool. With this cap it spills instead (see BENCHMARKS.md).
+LOAD_MEMORY_LIMIT = "512MB"
 
 STATE_COLUMNS = [
     "source_file", "size", "mtime_ns", "landed_offset", "landed_lines", "head_len", "head_sha",
     "first_load_id", "last_load_id",
 ]
-# Envelope fields pulled out of each line, in raw.lines column order after record_type
-# (`toolUseResult` is only tested for presence: copying its text out would be wasted work).
+# Envelope fields pulled out of each line, in raw.lines column order after record_type, plus
+# `toolUseResult` (only tested for presence). One json_extract parses a line once for all of
+# them; a value comes back as JSON text, so `"user"` is a string and `5` or `{...}` are not.
 ENVELOPE_PATHS = [
     "$.type", "$.uuid", "$.parentUuid", "$.sessionId", "$.timestamp", "$.isSidechain", "$.agentId",
     "$.isMeta", "$.isCompactSummary", "$.message.role", "$.cwd", "$.gitBranch", "$.version",
+    "$.toolUseResult",
 ]
-# A line is a record when it is a JSON object with a non-empty string `type`. CASE runs its
-# branch only on rows that passed json_valid, so a bad line is classified, never parsed.
-IS_RECORD = """case when json_valid(line) then coalesce(
-    json_type(line) = 'OBJECT' and json_type(line, '$.type') = 'VARCHAR' and line ->> '$.type' <> '', false)
-    else false end"""
+# Each line of the batch with its envelope: invalid JSON, or JSON that is not an object,
+# extracts nothing (try() turns the parse error into NULL).
+ENVELOPED = f"""(
+    select *, try(json_extract(line, {ENVELOPE_PATHS!r})) as f
+    from chatlake_line_batch
+)"""
+# A line is a record when it is a JSON object with a non-empty string `type`.
+IS_RECORD = """coalesce(f[1] like '"%' and f[1] <> '""', false)"""
+
+
+def _text(i: int) -> str:
+    return f"(f[{i}] ->> '$')"
+
+
+def _flag(i: int) -> str:
+    return f"coalesce(f[{i}] = 'true', false)"
+
+
 LAND_SQL = f"""
 insert into raw.lines
 select $load_id, source_file, byte_offset, line_no,
-    f[1], f[2], f[3], f[4], f[5], coalesce(f[6] = 'true', false), f[7], coalesce(f[8] = 'true', false),
-    coalesce(f[9] = 'true', false), coalesce(json_type(line, '$.toolUseResult') <> 'NULL', false),
-    f[10], f[11], f[12], f[13], line::json
-from (
-    select *, json_extract_string(line, {ENVELOPE_PATHS!r}) as f
-    from chatlake_line_batch
-    where {IS_RECORD}
-)
+    {_text(1)}, {_text(2)}, {_text(3)}, {_text(4)}, {_text(5)}, {_flag(6)}, {_text(7)}, {_flag(8)},
+    {_flag(9)}, coalesce(f[14] <> 'null', false),
+    {_text(10)}, {_text(11)}, {_text(12)}, {_text(13)}, line::json
+from {ENVELOPED}
+where {IS_RECORD}
 """
+# Why the lines that did not land were refused (only asked when a batch did not land whole).
 REJECT_SQL = f"""
 select source_file, line_no, byte_offset,
     case
@@ -68,8 +82,8 @@ select source_file, line_no, byte_offset,
         else 'missing type'
     end as reason,
     line
-from chatlake_line_batch
-where not ({IS_RECORD})
+from {ENVELOPED}
+where not {IS_RECORD}
 """
 # Rows per Arrow record batch handed to DuckDB: it scans batches in parallel, so one big
 # batch would keep the validation and extraction on a single core.

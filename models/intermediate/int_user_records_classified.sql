@@ -32,6 +32,12 @@ wrapper_tags as (
     where match_type = 'wrapper'
 ),
 
+prefixes as (
+    select coalesce(list(marker order by marker), []::varchar[]) as markers
+    from markers
+    where match_type = 'prefix'
+),
+
 content as (
     -- Tool results are most of the bytes and never human: leave their content unparsed.
     select
@@ -77,7 +83,10 @@ unwrapped as (
         trim(
             list_reduce(
                 list_prepend(coalesce(raw_text, ''), (select tags from wrapper_tags)),
-                lambda acc, tag: regexp_replace(acc, '(?s)<' || tag || '(\s[^>]*)?>.*?</' || tag || '>', '', 'g')
+                -- the pattern is built per row, so it is only compiled where the tag occurs
+                lambda acc, tag: case when contains(acc, '<' || tag) then
+                    regexp_replace(acc, '(?s)<' || tag || '(\s[^>]*)?>.*?</' || tag || '>', '', 'g')
+                    else acc end
             ),
             ' ' || chr(9) || chr(10) || chr(13)
         ) as text
@@ -95,10 +104,8 @@ judged as (
             when is_compact_summary then 'compact summary'
             when has_tool_result_block or has_tool_use_result then 'tool result'
             when text = '' and image_count + document_count = 0 then 'empty'
-            when exists (
-                select 1 from markers
-                where markers.match_type = 'prefix' and starts_with(unwrapped.text, markers.marker)
-            ) then 'injected text'
+            when list_bool_or(list_transform((select markers from prefixes), lambda m: starts_with(unwrapped.text, m)))
+                then 'injected text'
         end as exclusion_reason
     from unwrapped
 ),
