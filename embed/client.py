@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import email.utils
 import random
 import threading
@@ -86,7 +86,10 @@ def decode_vector(raw, dimensions: int) -> array:
     """A base64 float32 string (or a list of floats, from servers that ignore encoding_format)."""
     if isinstance(raw, str):
         vec = array("f")
-        vec.frombytes(base64.b64decode(raw))
+        try:
+            vec.frombytes(binascii.a2b_base64(raw))  # base64.b64decode adds a copy of each string
+        except ValueError:  # binascii.Error, or a length that is not whole float32s
+            raise ApiError("the API returned a vector that is not base64 float32s") from None
     else:
         vec = array("f", raw)
     if len(vec) != dimensions:

@@ -24,6 +24,9 @@ REST_CHUNK = 500
 # than the table holds, drops the index and builds it again at the end.
 BULK_ROWS = 10_000
 HNSW_INDEX = "chatlake_embeddings_embedding_hnsw_idx"
+# The full-text index of the messages (embed/search.sql), also dropped for a bulk load and built once.
+TEXT_INDEX = "chatlake_messages_content_tsv_idx"
+TEXT_INDEX_SQL = f"create index if not exists {TEXT_INDEX} on chatlake_messages using gin (content_tsv)"
 HNSW_INDEX_SQL = (f"create index if not exists {HNSW_INDEX}"
                   " on chatlake_embeddings using hnsw (embedding vector_cosine_ops)")
 
@@ -48,6 +51,33 @@ def pgvector_binary(vec: array) -> bytes:
     if sys.byteorder == "little":
         data.byteswap()
     return struct.pack(">HH", len(data), 0) + data.tobytes()
+
+
+# PostgreSQL's binary COPY format: signature, flags, header extension length; rows; trailer.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+_COPY_TRAILER = struct.pack(">h", -1)
+_INT32 = struct.Struct(">i")
+_TOKENS_AND_FLAG = struct.Struct(">iiib")  # length 4, int4 tokens, length 1, bool
+
+
+def embedding_copy_data(model: str, rows: list[EmbeddingRow]) -> bytes:
+    """A whole batch as one binary COPY stream for (content_hash, model, embedding, tokens, truncated).
+
+    Handing psycopg one buffer instead of a row at a time lets the writer thread go through the
+    socket in a few large writes: with requests being decoded on other threads, every small
+    write would wait to get the GIL back.
+    """
+    encoded_model = model.encode("utf-8")
+    model_field = _INT32.pack(len(encoded_model)) + encoded_model
+    field_count = struct.pack(">h", 5)
+    parts = [_COPY_HEADER]
+    for content_hash, vec, tokens, truncated in rows:
+        key = content_hash.encode("utf-8")
+        vector = pgvector_binary(vec)
+        parts += (field_count, _INT32.pack(len(key)), key, model_field, _INT32.pack(len(vector)), vector,
+                  _TOKENS_AND_FLAG.pack(4, tokens, 1, bool(truncated)))
+    parts.append(_COPY_TRAILER)
+    return b"".join(parts)
 
 
 def pgvector_text(vec: array) -> str:
@@ -127,14 +157,18 @@ class PostgresTarget:
         if not hashes:
             return set()
         with self.conn.transaction():
+            # One text parameter split by the server: psycopg would dump a list item by item.
             rows = self.conn.execute(
-                "select content_hash from chatlake_embeddings where model = %s and content_hash = any(%s)",
-                [model, hashes],
+                "select content_hash from chatlake_embeddings"
+                " where model = %s and content_hash = any(string_to_array(%s, ','))",
+                [model, ",".join(hashes)],
             ).fetchall()
         return {r[0] for r in rows}
 
     def begin_bulk(self, rows: int, dimensions: int) -> bool:
-        """Drop the HNSW index when this run brings more vectors than the table holds (and many)."""
+        """Drop the HNSW and full-text indexes when this run brings more vectors than the table holds
+        (and many): building them once at the end costs far less than keeping them up to date row by
+        row. A run that stops before the end leaves them to the next one's schema step."""
         import psycopg
 
         if rows < BULK_ROWS:
@@ -146,18 +180,20 @@ class PostgresTarget:
                 if held > rows:
                     return False
                 self.conn.execute(f"drop index if exists {HNSW_INDEX}")
+                self.conn.execute(f"drop index if exists {TEXT_INDEX}")
         except psycopg.Error as exc:
             raise TargetError(f"cannot prepare {self.label} for a bulk load: {self._scrub(exc)}") from None
         self._bulk_memory = min(1 << 30, max(64 << 20, int(rows * (dimensions * 4 + 120) * 1.3)))
         return True
 
     def end_bulk(self) -> None:
-        """Build the HNSW index (again) after a bulk load, with enough memory to build it in one pass."""
+        """Build the indexes (again) after a bulk load, with enough memory to build them in one pass."""
         import psycopg
 
         try:
             with self.conn.transaction():
                 self.conn.execute(f"set local maintenance_work_mem = '{self._bulk_memory // 1024}kB'")
+                self.conn.execute(TEXT_INDEX_SQL)
                 self.conn.execute(HNSW_INDEX_SQL)
         except psycopg.Error as exc:
             raise TargetError(f"building the search index on {self.label} failed: {self._scrub(exc)};"
@@ -174,11 +210,9 @@ class PostgresTarget:
 
     def _copy_embeddings(self, cur, table: str, model: str, rows: list[EmbeddingRow]) -> None:
         with cur.copy(f"copy {table} (content_hash, model, embedding, tokens, truncated) from stdin (format binary)") as copy:
-            # The vector travels as raw bytes already in pgvector's binary format: the server
-            # decodes each field with the column's receive function, whatever the client called it.
-            copy.set_types(["text", "text", "bytea", "int4", "bool"])
-            for content_hash, vec, tokens, truncated in rows:
-                copy.write_row((content_hash, model, pgvector_binary(vec), tokens, truncated))
+            # The vector travels in pgvector's binary format: the server decodes each field with
+            # the column's receive function.
+            copy.write(embedding_copy_data(model, rows))
 
     def push_embeddings(self, model: str, rows: list[EmbeddingRow]) -> int:
         """Insert vectors not already there, in one transaction; returns how many rows were new.

@@ -330,6 +330,23 @@ def test_anon_role_cannot_read_the_tables(warehouse, pg_dsn, env, pg_admin):
         pg_admin.execute("drop role chatlake_reader")
 
 
+def test_a_bulk_load_builds_the_search_indexes_once_at_the_end(warehouse, pg_dsn, env, stub, monkeypatch):
+    """A first load of many texts drops the HNSW and full-text indexes and builds them at the end."""
+    import chatlake.embed.targets as targets
+
+    monkeypatch.setattr(targets, "BULK_ROWS", 1)  # the test warehouse is small: treat it as a bulk load
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(pg_dsn) as con:
+        indexes = {r[0] for r in con.execute(
+            "select indexname from pg_indexes where tablename in ('chatlake_embeddings', 'chatlake_messages')")}
+        assert {targets.HNSW_INDEX, targets.TEXT_INDEX} <= indexes
+        words = con.execute("select count(*) from chatlake_messages"
+                            " where content_tsv @@ websearch_to_tsquery('english', %s)", [DUPLICATE]).fetchone()[0]
+    assert words >= 1
+    assert len(stored(pg_dsn)) == len(prompt_texts(warehouse))
+
+
 def test_init_applies_the_schema_idempotently(pg_dsn, env, pg_admin, tmp_path):
     for _ in range(2):
         result = CliRunner().invoke(app, ["embed", "--init", "--target", pg_dsn, "--dimensions", DIMS], env=env)

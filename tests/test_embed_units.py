@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from chatlake.embed.batching import Prepared, batches, fit, load_tokenizer
-from chatlake.embed.client import backoff, retry_after
+from chatlake.embed.client import backoff, decode_vector, retry_after
 from chatlake.embed.config import resolve_config, resolve_target, safe_dsn
-from chatlake.embed.errors import ConfigError
+from chatlake.embed.targets import embedding_copy_data
+from chatlake.embed.errors import ApiError, ConfigError
 
 
 def items(tokens: list[int]) -> list[Prepared]:
@@ -105,3 +106,25 @@ def test_an_api_key_is_needed_unless_a_server_or_a_dry_run_is_given(tmp_path):
         resolve_config(environ=env)
     assert resolve_config(environ=env, dry_run=True).api_key is None
     assert resolve_config(environ={**env, "OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"}).api_key == "unused"
+
+
+@pytest.mark.parametrize("raw", ["not base64!", "AAAAAAA=", "AAAA"])
+def test_an_answer_that_is_not_base64_float32s_is_a_one_line_api_error(raw):
+    with pytest.raises(ApiError, match="not base64 float32s|dimensions"):
+        decode_vector(raw, 4)
+
+
+def test_a_batch_of_vectors_is_one_binary_copy_stream():
+    from array import array
+    import struct
+
+    data = embedding_copy_data("m", [("ab", array("f", [1.0, -2.0]), 7, True)])
+    assert data.startswith(b"PGCOPY\n\xff\r\n\x00") and data.endswith(b"\xff\xff")
+    row = data[19:-2]
+    fields = struct.unpack(">h", row[:2])[0]
+    assert fields == 5
+    # content_hash, model, then the vector in pgvector's format (dims, 0, big-endian floats)
+    assert row[2:13] == struct.pack(">i", 2) + b"ab" + struct.pack(">i", 1) + b"m"
+    assert row[13:17] == struct.pack(">i", 12)
+    assert row[17:29] == struct.pack(">HHff", 2, 0, 1.0, -2.0)
+    assert row[29:] == struct.pack(">iiib", 4, 7, 1, 1)
