@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from chatlake.build import run_dbt
+from chatlake.build import INCREMENT_SELECTOR, BuildResult, project_fingerprint, run_dbt
 from chatlake.config import resolve_db
 from chatlake.db import connect, table_exists
 from chatlake.extract import extract
@@ -38,6 +38,9 @@ class ImportSummary:
     human_messages_added: int = 0
     human_messages_total: int = 0
     built: bool = False
+    # what dbt built: "project" (everything, as plain `dbt build`), or "increment" (the
+    # incremental models and their tests, when the project is the one last built in full)
+    build_scope: str | None = None
     build_ok: bool = True
     failures: list[str] = field(default_factory=list)
     test_failures: list[str] = field(default_factory=list)
@@ -70,6 +73,28 @@ def _marts_behind(con) -> bool:
     return any(rows.get(m, -1) < latest for m in MARTS)
 
 
+def _built_fingerprint(con) -> str | None:
+    if not table_exists(con, "raw", "project_builds"):
+        return None
+    row = con.execute("select fingerprint from raw.project_builds order by built_at desc limit 1").fetchone()
+    return row[0] if row else None
+
+
+def _build(db_path: Path, full_refresh: bool, built_with: str | None) -> tuple[BuildResult, str | None]:
+    """`dbt build` after a load; returns the result, and the project's fingerprint when all of it was built.
+
+    A warehouse whose views and seed were built from this very project only needs its incremental
+    models and their tests (the `import_increment` selector): dbt's per-node cost is most of an
+    append's time. Anything else, or a failed partial build, builds the whole project.
+    """
+    fingerprint = project_fingerprint()
+    if not full_refresh and built_with == fingerprint:
+        build = run_dbt(db_path, "build", selector=INCREMENT_SELECTOR)
+        if build.ok:
+            return build, None
+    return run_dbt(db_path, "build", full_refresh=full_refresh), fingerprint
+
+
 def import_transcripts(
     roots: list[Path] | None = None,
     db: Path | str | None = None,
@@ -91,6 +116,7 @@ def import_transcripts(
         before = _count_messages(con)
         result = extract(con, roots, on_progress, source_kind=source_kind)
         needs_build = full_refresh or result.changed or _marts_behind(con)
+        built_with = _built_fingerprint(con) if needs_build else None
     finally:
         con.close()
     summary = ImportSummary(
@@ -110,15 +136,20 @@ def import_transcripts(
         conversations_rejected=result.exports.conversations_rejected,
         failures=[f"{f.path}: {f.error}" for f in result.failures],
     )
+    whole_project = None
     if needs_build:
-        build = run_dbt(db_path, "build", full_refresh=full_refresh)
+        build, whole_project = _build(db_path, full_refresh, built_with)
         summary.built = True
+        summary.build_scope = "increment" if whole_project is None else "project"
         summary.build_ok = build.ok
         summary.test_failures = build.failures
     if summary.built:
         con = connect(db_path, wait=wait)
         try:
             summary.human_messages_total = _count_messages(con)
+            if whole_project is not None and summary.build_ok:
+                con.execute("delete from raw.project_builds")
+                con.execute("insert into raw.project_builds values (?, ?)", [whole_project, datetime.now(timezone.utc)])
             if result.load_id is not None:
                 # the load's duration includes its dbt build
                 con.execute("update raw.loads set finished_at = ? where load_id = ?",

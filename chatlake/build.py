@@ -13,6 +13,11 @@ from chatlake.errors import BuildFailed
 
 DB_ENV = "CHATLAKE_DB"
 SKIP_ENV = "CHATLAKE_SKIP_EXTRACT"
+# selectors.yml: the incremental models and their tests, for an import into a warehouse whose
+# views and seed were built from this very project.
+INCREMENT_SELECTOR = "import_increment"
+# What dbt reads from the project; a change to any of it can change a view or the seed.
+PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "selectors.yml", "models", "macros", "seeds", "analyses")
 
 
 @dataclass
@@ -54,13 +59,32 @@ def _release_duckdb() -> None:
     gc.collect()
 
 
+def project_fingerprint(project: Path | None = None) -> str:
+    """SHA-256 of the dbt project's files (paths and contents) and of the dbt versions in use."""
+    import hashlib
+    from importlib.metadata import version
+
+    project = project or project_dir()
+    digest = hashlib.sha256()
+    for package in ("dbt-core", "dbt-duckdb"):
+        digest.update(f"{package}=={version(package)}\n".encode())
+    for part in PROJECT_PARTS:
+        path = project / part
+        found = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in found:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(file.relative_to(project).as_posix().encode() + b"\0")
+                digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def dbt_work_dir(db: Path) -> Path:
     """dbt's target and log folders, beside the warehouse: the project may be read-only."""
     return db.parent / ".chatlake-dbt"
 
 
 def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra: list[str] | None = None,
-            extract_in_dbt: bool = False) -> BuildResult:
+            extract_in_dbt: bool = False, selector: str | None = None) -> BuildResult:
     """Invoke `dbt <command>` on the shipped project; failures come back as text, not output."""
     from dbt.cli.main import dbtRunner
 
@@ -79,6 +103,8 @@ def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra:
     ]
     if full_refresh:
         args.append("--full-refresh")
+    if selector:
+        args += ["--selector", selector]
     if command == "build":
         # Unit tests check the SQL, not the data: plain `dbt build` and the test suite run
         # them; an import (which may run every few minutes) skips their ~1 s.

@@ -247,8 +247,8 @@ class _Buffer:
 
 def _read_landed(con) -> dict[str, LandedState]:
     rows = con.execute(
-        "select source_file, size, mtime_ns, landed_offset, landed_lines, head_len, head_sha, first_load_id"
-        " from raw.files"
+        "select source_file, size, mtime_ns, landed_offset, landed_lines, head_len, head_sha, first_load_id,"
+        " last_load_id from raw.files"
     ).fetchall()
     return {r[0]: LandedState(*r) for r in rows}
 
@@ -283,7 +283,7 @@ def _land_file(writer: _Writer, buffer: _Buffer, states: list[tuple], load_id: i
             action = Action.REWRITTEN
         if action is Action.CHECK:
             states.append((path, landed.size, stat.mtime_ns, landed.landed_offset, landed.landed_lines,
-                           landed.head_len, landed.head_sha, landed.first_load_id, landed.first_load_id))
+                           landed.head_len, landed.head_sha, landed.first_load_id, landed.last_load_id))
             result.files_unchanged += 1
             return
         start_offset, start_line = (landed.landed_offset, landed.landed_lines) if action is Action.APPENDED else (0, 0)
@@ -414,9 +414,18 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
         land_exports(con, load_id, export_plan, result.exports)
         result.files_failed += len(result.exports.failures)
         result.failures.extend(FileFailure(path, error) for path, error in result.exports.failures)
+        # A session is touched by its own new lines, and by a new `summary` record (which has no
+        # sessionId) that points at one of its messages: that summary may become its title.
         con.execute(
-            "insert into raw.touched_sessions select distinct load_id, session_id from raw.lines"
-            " where load_id = ? and session_id is not null",
+            """
+            insert into raw.touched_sessions
+            select distinct $1, session_id from raw.lines where load_id = $1 and session_id is not null
+            union
+            select $1, session_id from raw.lines
+            where session_id is not null and uuid in (
+                select line ->> 'leafUuid' from raw.lines where load_id = $1 and record_type = 'summary'
+            )
+            """,
             [load_id],
         )
         result.lines_landed, result.lines_rejected, result.sessions_touched = con.execute(

@@ -133,6 +133,14 @@ RAW_DDL = [
         built_at timestamptz not null
     )
     """,
+    # The dbt project (chatlake.build.project_fingerprint) the whole warehouse was last built
+    # with: while it is the same, an import rebuilds only the incremental models.
+    """
+    create table if not exists raw.project_builds (
+        fingerprint varchar not null,
+        built_at timestamptz not null
+    )
+    """,
 ]
 
 

@@ -31,6 +31,7 @@ class LandedState:
     head_len: int
     head_sha: str
     first_load_id: int = 0
+    last_load_id: int = 0  # the last load that added or replaced lines of the file
 
 
 def fingerprint(head: bytes) -> str:

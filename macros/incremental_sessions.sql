@@ -44,10 +44,15 @@
 {%- endmacro %}
 
 {% macro prune_rewritten_lines() -%}
-    {#- Rows whose raw line was replaced by a rewrite of its file. -#}
+    {#- Rows whose raw line was replaced by a rewrite of its file. Only files that changed after
+        the newest load this model holds can have been rewritten since it was built. -#}
     {% if is_incremental() %}
     delete from {{ this }} as t
-    where not exists (
+    where t.source_file in (
+        select source_file from {{ source('claude_code', 'files') }}
+        where last_load_id > (select coalesce(max(load_id), 0) from {{ this }})
+    )
+      and not exists (
         select 1 from {{ source('claude_code', 'lines') }} as l
         where l.source_file = t.source_file and l.load_id = t.load_id and l.byte_offset = t.byte_offset
     )

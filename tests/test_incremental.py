@@ -194,3 +194,54 @@ def test_sigkill_at_any_point_then_rerun_matches_uninterrupted(tmp_path, kill_af
     summary = import_transcripts([tree.root], clean)
     assert summary.ok
     assert warehouse_snapshot(killed) == warehouse_snapshot(clean)
+
+
+def test_an_unchanged_project_rebuilds_only_the_incremental_models(tree, db):
+    first = import_transcripts([tree.root], db)
+    assert first.build_scope == "project" and first.ok
+    target = _main_files(tree)[0]
+    append_session_turns(target, target.stem, ["one more thing"])
+
+    second = import_transcripts([tree.root], db)
+
+    assert second.build_scope == "increment" and second.ok
+    assert second.human_messages_added == 1
+    fresh = db.parent / "fresh.duckdb"
+    import_transcripts([tree.root], fresh)
+    assert warehouse_snapshot(db) == warehouse_snapshot(fresh)
+
+
+def test_a_changed_project_or_a_missing_view_gets_a_whole_build(tree, db):
+    import duckdb
+
+    import_transcripts([tree.root], db)
+    target = _main_files(tree)[0]
+    # the warehouse was last built by another version of the project
+    with duckdb.connect(str(db)) as con:
+        con.execute("update raw.project_builds set fingerprint = 'another version'")
+    append_session_turns(target, target.stem, ["after an upgrade"])
+    upgraded = import_transcripts([tree.root], db)
+    assert upgraded.build_scope == "project" and upgraded.ok and upgraded.human_messages_added == 1
+
+    # a view dropped by hand: the partial build fails on it, and the whole build puts it back
+    with duckdb.connect(str(db)) as con:
+        con.execute("drop view main.int_human_messages_unioned")
+    append_session_turns(target, target.stem, ["after a drop"])
+    repaired = import_transcripts([tree.root], db)
+    assert repaired.build_scope == "project" and repaired.ok and repaired.human_messages_added == 1
+    assert query(db, "select count(*) from duckdb_views() where view_name = 'int_human_messages_unioned'")[0][0] == 1
+
+
+def test_a_summary_record_titles_the_session_it_points_at(tmp_path, db):
+    gen = TranscriptGenerator(tmp_path / "projects", seed=4)
+    session = gen.session(prompts=3, subagents=0, version="2.0.55")
+    import_transcripts([gen.root], db)
+    leaf = [r["uuid"] for r in session.records if r.get("type") == "assistant"][-1]
+    with open(session.path, "a") as fh:
+        fh.write(json.dumps({"type": "summary", "summary": "Fix the lock timeout", "leafUuid": leaf}) + "\n")
+
+    summary = import_transcripts([gen.root], db)
+
+    assert summary.build_scope == "increment"
+    assert query(db, "select title from sessions where session_id = ?", [session.session_id]) == \
+        [("Fix the lock timeout",)]

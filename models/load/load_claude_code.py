@@ -2,7 +2,7 @@
 
 Source roots come from $CHATLAKE_ROOTS (separated by the OS path separator), else
 ~/.claude/projects and $CLAUDE_CONFIG_DIR/projects. The table this model leaves is the
-summary of the most recent load.
+summary of the latest load it saw (raw.loads logs every load).
 """
 
 

@@ -5,6 +5,7 @@
 -- depends_on: {{ ref('stg_exports__conversations') }}
 -- depends_on: {{ ref('stg_exports__messages') }}
 -- depends_on: {{ ref('int_human_messages_unioned') }}
+-- depends_on: {{ ref('int_session_summaries') }}
 {{
     config(
         materialized='incremental',
@@ -62,11 +63,10 @@ named as (
 summaries as (
     select
         main_thread.session_id,
-        arg_max(summary.line ->> 'summary', summary.byte_offset) as summary_title
-    from {{ ref('stg_claude_code__lines') }} as summary
+        arg_max(summary.summary, summary.byte_offset) as summary_title
+    from {{ ref('int_session_summaries') }} as summary
     inner join main_thread
-        on main_thread.uuid = summary.line ->> 'leafUuid'
-    where summary.record_type = 'summary'
+        on main_thread.uuid = summary.leaf_uuid
     group by main_thread.session_id
 ),
 
