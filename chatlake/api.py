@@ -13,6 +13,7 @@ from chatlake.db import connect, table_exists
 from chatlake.extract import extract
 from chatlake.extract.discover import default_roots
 from chatlake.extract.land import ProgressFn
+from chatlake.extract import unchanged
 
 MARTS = ("human_messages", "sessions")
 
@@ -111,12 +112,21 @@ def import_transcripts(
     started = time.monotonic()
     db_path = resolve_db(db)
     roots = [Path(r).expanduser() for r in roots] if roots else default_roots()
+    same = None if full_refresh else unchanged.unchanged(db_path, roots, source_kind)
+    if same is not None:
+        if on_progress:
+            on_progress(len(same.stats), len(same.stats), 0, "")
+        return ImportSummary(db=str(db_path), files_seen=len(same.stats), files_unchanged=len(same.stats),
+                             human_messages_total=same.human_messages_total,
+                             seconds=time.monotonic() - started)
+    unchanged.forget(db_path)
     con = connect(db_path, wait=wait)
     try:
         before = _count_messages(con)
         result = extract(con, roots, on_progress, source_kind=source_kind)
         needs_build = full_refresh or result.changed or _marts_behind(con)
         built_with = _built_fingerprint(con) if needs_build else None
+        landed = None if needs_build else _landed_stats(con)
     finally:
         con.close()
     summary = ImportSummary(
@@ -154,10 +164,22 @@ def import_transcripts(
                 # the load's duration includes its dbt build
                 con.execute("update raw.loads set finished_at = ? where load_id = ?",
                             [datetime.now(timezone.utc), result.load_id])
+            landed = _landed_stats(con)
         finally:
             con.close()
     else:
         summary.human_messages_total = before
     summary.human_messages_added = max(0, summary.human_messages_total - before)
+    if summary.ok and not summary.export_files_seen and landed is not None:
+        # after the last connection closed: the record keeps the warehouse file's final size and mtime
+        unchanged.remember(db_path, roots, source_kind, landed, summary.human_messages_total)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _landed_stats(con) -> dict[str, tuple[int, int]]:
+    """Each landed transcript's size and mtime, as the next import's plan will compare them."""
+    if not table_exists(con, "raw", "files"):
+        return {}
+    return {path: (size, mtime) for path, size, mtime in
+            con.execute("select source_file, size, mtime_ns from raw.files").fetchall()}

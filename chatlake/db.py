@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from chatlake.errors import ChatlakeError, DatabaseLocked
+
+if TYPE_CHECKING:
+    import duckdb
 
 _LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
 
@@ -39,6 +41,8 @@ def is_lock_error(error: Exception) -> bool:
 
 def connect(path: Path, read_only: bool = False, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
     """Connect to the warehouse; wait up to `wait` seconds for a lock, then raise DatabaseLocked."""
+    import duckdb  # here, not at the top: an import with nothing to do never opens the warehouse
+
     path = Path(path)
     if read_only and not path.exists():
         raise ChatlakeError(f"{path} does not exist yet; run `chatlake import` first")

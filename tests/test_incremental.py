@@ -245,3 +245,37 @@ def test_a_summary_record_titles_the_session_it_points_at(tmp_path, db):
     assert summary.build_scope == "increment"
     assert query(db, "select title from sessions where session_id = ?", [session.session_id]) == \
         [("Fix the lock timeout",)]
+
+
+def test_a_rerun_with_nothing_new_answers_from_a_walk_without_opening_the_warehouse(tree, db):
+    from chatlake.errors import DatabaseLocked
+
+    first = import_transcripts([tree.root], db)
+    # another process holds the warehouse's write lock
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]);"
+                               " print('ready', flush=True); time.sleep(120)", str(db)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        again = import_transcripts([tree.root], db)
+        assert again.ok and not again.built and again.lines_landed == 0
+        assert again.files_seen == again.files_unchanged == len(tree.files)
+        assert again.human_messages_total == first.human_messages_total
+        target = _main_files(tree)[0]
+        append_session_turns(target, target.stem, ["now there is something"])
+        with pytest.raises(DatabaseLocked):  # with a line to land, it has to open the warehouse
+            import_transcripts([tree.root], db)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert import_transcripts([tree.root], db).human_messages_added == 1
+
+
+def test_a_warehouse_changed_by_something_else_is_read_again(tree, db):
+    import duckdb
+
+    first = import_transcripts([tree.root], db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from human_messages where message_uuid = (select min(message_uuid) from human_messages)")
+    again = import_transcripts([tree.root], db)
+    assert not again.built and again.human_messages_total == first.human_messages_total - 1

@@ -1,0 +1,103 @@
+"""A re-run that has nothing to do, told from a walk of the roots without opening the warehouse.
+
+After an import that left every transcript landed and the marts built, a small record beside the
+warehouse keeps what that import knew: the size and mtime `raw.files` holds for each transcript,
+the warehouse file's own size and mtime, and the message total. A later import whose walk finds
+exactly those stats, with the warehouse untouched since, would land nothing and build nothing; it
+answers from the walk alone, without loading DuckDB or taking the write lock. Any difference (a new,
+grown or touched file, an export among the roots, an unreadable folder, the warehouse changed by
+anything else, a write-ahead log present) sends the import the usual way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from chatlake.extract.discover import FileStat, discover
+from chatlake.extract.exports.detect import is_export_name
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    stats: list[FileStat]
+    human_messages_total: int
+
+
+def record_path(db: Path) -> Path:
+    return db.with_name(f".{db.name}.unchanged.json")
+
+
+def _warehouse_stamp(db: Path) -> list[int] | None:
+    """The warehouse file's size and mtime; None while it has a write-ahead log (a write is pending)."""
+    if Path(f"{db}.wal").exists():
+        return None
+    try:
+        st = os.stat(db)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _scope(roots: list[Path], source_kind: str | None) -> dict:
+    return {"roots": sorted(os.path.abspath(r) for r in roots), "source_kind": source_kind}
+
+
+def _walkable(roots: list[Path]) -> bool:
+    """Roots an unchanged walk can vouch for: folders and single transcripts, not export files."""
+    return all(not os.path.isfile(r) or str(r).endswith(".jsonl") for r in roots)
+
+
+def forget(db: Path) -> None:
+    try:
+        record_path(db).unlink()
+    except OSError:
+        pass
+
+
+def remember(db: Path, roots: list[Path], source_kind: str | None, landed: dict[str, tuple[int, int]],
+             human_messages_total: int) -> None:
+    """Keep what an import that ended fully landed and built knew; call after the warehouse is closed.
+
+    `landed` maps each transcript to the (size, mtime_ns) raw.files holds for it.
+    """
+    stamp = _warehouse_stamp(db)
+    if stamp is None or not _walkable(roots):
+        forget(db)
+        return
+    record = {"format": FORMAT, **_scope(roots, source_kind), "warehouse": stamp,
+              "human_messages_total": human_messages_total, "files": landed}
+    target = record_path(db)
+    temporary = target.with_name(target.name + f".{os.getpid()}.tmp")
+    try:
+        temporary.write_text(json.dumps(record, separators=(",", ":")))
+        os.replace(temporary, target)
+    except OSError:  # a read-only folder: every import goes the usual way
+        temporary.unlink(missing_ok=True)
+
+
+def unchanged(db: Path, roots: list[Path], source_kind: str | None) -> Unchanged | None:
+    """The walk's stats when nothing changed since the remembered import, else None."""
+    try:
+        record = json.loads(record_path(db).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        return None
+    if {k: record.get(k) for k in ("roots", "source_kind")} != _scope(roots, source_kind):
+        return None
+    if record.get("warehouse") != _warehouse_stamp(db) or not _walkable(roots):
+        return None
+    exports: dict[str, FileStat] = {}
+    stats, errors = discover(roots, is_export_name, exports)
+    if errors or exports:
+        return None
+    files = record.get("files") or {}
+    for stat in stats:
+        if files.get(stat.path) != [stat.size, stat.mtime_ns]:
+            return None
+    return Unchanged(stats, int(record.get("human_messages_total") or 0))
