@@ -416,18 +416,25 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
         result.failures.extend(FileFailure(path, error) for path, error in result.exports.failures)
         # A session is touched by its own new lines, and by a new `summary` record (which has no
         # sessionId) that points at one of its messages: that summary may become its title.
+        # Only sessions landed by earlier loads need the second lookup, which reads the JSON of
+        # the load's summary records (scattered through a first import, that is every line).
         con.execute(
-            """
-            insert into raw.touched_sessions
-            select distinct $1, session_id from raw.lines where load_id = $1 and session_id is not null
-            union
-            select $1, session_id from raw.lines
-            where session_id is not null and uuid in (
-                select line ->> 'leafUuid' from raw.lines where load_id = $1 and record_type = 'summary'
-            )
-            """,
+            "insert into raw.touched_sessions select distinct load_id, session_id from raw.lines"
+            " where load_id = ? and session_id is not null",
             [load_id],
         )
+        if con.execute("select count(*) > 0 from raw.lines where load_id < ?", [load_id]).fetchone()[0]:
+            con.execute(
+                """
+                insert into raw.touched_sessions
+                select distinct $1, session_id from raw.lines
+                where load_id < $1 and session_id is not null and uuid in (
+                    select line ->> 'leafUuid' from raw.lines where load_id = $1 and record_type = 'summary'
+                )
+                and session_id not in (select session_id from raw.touched_sessions where load_id = $1)
+                """,
+                [load_id],
+            )
         result.lines_landed, result.lines_rejected, result.sessions_touched = con.execute(
             "select (select count(*) from raw.lines where load_id = $1),"
             " (select count(*) from raw.rejected_lines where load_id = $1),"

@@ -88,7 +88,10 @@ def main() -> None:
     t0 = time.monotonic()
     nfiles, nbytes = generate(root, args.gib)
     print(f"tree: {nfiles} files, {nbytes / 1e6:.0f} MB ({time.monotonic() - t0:.1f}s to make or find)", flush=True)
-    chatlake = [sys.executable, "-m", "chatlake.cli"]
+    # The `chatlake` command beside this interpreter, as a user runs it (`python -m` would
+    # compile the CLI module from source on every run).
+    script = Path(sys.executable).with_name("chatlake")
+    chatlake = [str(script)] if script.exists() else [sys.executable, "-m", "chatlake.cli"]
     results: dict[str, list[float]] = {k: [] for k in (
         "floor_scan", "floor_ctas", "extract_only", "cold_import", "noop", "append5", "dbt_startup")}
     rss: list[int] = []
