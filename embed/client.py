@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import binascii
 import email.utils
-import io
 import random
 import threading
 import time
@@ -99,43 +98,6 @@ def decode_vector(raw, dimensions: int) -> array:
     return vec
 
 
-def decode_base64_answer(body: bytes, dimensions: int) -> tuple[list[array], int] | None:
-    """The vectors (in input order) and prompt tokens of an answer with base64 vectors.
-
-    polars parses the JSON and decodes the base64 in native code with the GIL released, so the
-    other requests in flight and the writer keep running; Python's json and binascii held it for
-    about 70 ms per 2,048 vectors. None when the answer has any other shape, or anything in it is
-    off: the generic reader then reads it and says what is wrong.
-    """
-    import polars as pl
-
-    try:
-        frame = pl.read_json(io.BytesIO(body))
-        data_type = frame.schema.get("data")
-        if frame.height != 1 or not isinstance(data_type, pl.List) or not isinstance(data_type.inner, pl.Struct):
-            return None
-        fields = {f.name: f.dtype for f in data_type.inner.fields}
-        if fields.get("embedding") != pl.String or not fields.get("index", pl.Null).is_integer():
-            return None
-        data = frame.select(pl.col("data").explode()).unnest("data").sort("index")
-        if data.get_column("index").to_list() != list(range(data.height)):
-            return None
-        floats = (data.get_column("embedding").str.decode("base64")
-                  .bin.reinterpret(dtype=pl.Array(pl.Float32, dimensions), endianness="little"))
-        if floats.null_count():
-            return None
-        values = floats.to_arrow().flatten()
-        flat = array("f")
-        flat.frombytes(values.buffers()[1][values.offset * 4:(values.offset + len(values)) * 4])
-        tokens = 0
-        usage_type = frame.schema.get("usage")
-        if isinstance(usage_type, pl.Struct) and "prompt_tokens" in {f.name for f in usage_type.fields}:
-            tokens = frame.get_column("usage").struct.field("prompt_tokens")[0] or 0
-    except Exception:  # noqa: BLE001 - any surprise goes to the generic reader, which reports it
-        return None
-    return [flat[i * dimensions:(i + 1) * dimensions] for i in range(len(floats))], int(tokens)
-
-
 class EmbeddingClient:
     """Thread-safe: several batches may be in flight at once."""
 
@@ -206,10 +168,6 @@ class EmbeddingClient:
 
     def _vectors(self, response: HttpResponse, expected: int, result: BatchResult) -> list[array]:
         """The vectors of an answer, in input order."""
-        fast = decode_base64_answer(response.content, self.config.dimensions)
-        if fast is not None and len(fast[0]) == expected:
-            result.usage_tokens += fast[1]
-            return fast[0]
         try:
             payload = response.json()
             data = sorted(payload["data"], key=lambda d: d["index"])

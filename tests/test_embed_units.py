@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatlake.embed.batching import Prepared, batches, fit, load_tokenizer
-from chatlake.embed.client import backoff, decode_base64_answer, decode_vector, retry_after
+from chatlake.embed.client import backoff, decode_vector, retry_after
 from chatlake.embed.config import resolve_config, resolve_target, safe_dsn
 from chatlake.embed.targets import embedding_copy_data
 from chatlake.embed.errors import ApiError, ConfigError
@@ -141,32 +141,3 @@ def test_each_row_of_a_copy_stream_carries_its_own_vector():
     second = data.index(vector_field, first) + 4
     assert struct.unpack(">HHfff", data[first:first + 16]) == (3, 0, 1.5, 2.5, 3.5)
     assert struct.unpack(">HHfff", data[second:second + 16]) == (3, 0, -1.0, 0.0, 9.0)
-
-
-def embeddings_answer(embeddings: list, order: list[int]) -> bytes:
-    import json
-
-    data = [{"object": "embedding", "index": i, "embedding": embeddings[i]} for i in order]
-    return json.dumps({"object": "list", "data": data, "model": "m",
-                       "usage": {"prompt_tokens": 42, "total_tokens": 42}}).encode()
-
-
-def test_a_base64_answer_is_read_in_input_order_whatever_order_it_comes_in():
-    import base64
-    from array import array
-
-    vectors = [array("f", [i, -i, i / 4, 1e-3 * i]) for i in range(40)]
-    encoded = [base64.b64encode(v.tobytes()).decode() for v in vectors]
-    order = list(range(40))[::-1]
-    decoded, tokens = decode_base64_answer(embeddings_answer(encoded, order), 4)
-    assert decoded == vectors and tokens == 42
-    assert [decode_vector(raw, 4) for raw in encoded] == vectors
-
-
-@pytest.mark.parametrize("embeddings, dimensions", [
-    ([[0.1, 0.2]], 2),  # a server that ignored encoding_format and sent floats
-    (["AAAAAAAAAAA="], 4),  # 8 bytes: two floats where four were asked
-    (["not base64!"], 1),
-])
-def test_an_answer_of_another_shape_is_left_to_the_generic_reader(embeddings, dimensions):
-    assert decode_base64_answer(embeddings_answer(embeddings, [0]), dimensions) is None
