@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from chatlake.build import INCREMENT_SELECTOR, BuildResult, project_fingerprint, run_dbt
+from chatlake.build import INCREMENT_SELECTOR, BuildResult, preload_dbt, project_fingerprint, run_dbt
 from chatlake.config import resolve_db
 from chatlake.db import connect, table_exists
 from chatlake.extract import extract
@@ -112,7 +112,7 @@ def import_transcripts(
     started = time.monotonic()
     db_path = resolve_db(db)
     roots = [Path(r).expanduser() for r in roots] if roots else default_roots()
-    same = None if full_refresh else unchanged.unchanged(db_path, roots, source_kind)
+    same, walk = (None, None) if full_refresh else unchanged.unchanged(db_path, roots, source_kind)
     if same is not None:
         if on_progress:
             on_progress(len(same.stats), len(same.stats), 0, "")
@@ -120,10 +120,11 @@ def import_transcripts(
                              human_messages_total=same.human_messages_total,
                              seconds=time.monotonic() - started)
     unchanged.forget(db_path)
+    preload_dbt()  # most imports that get this far land lines and build
     con = connect(db_path, wait=wait)
     try:
         before = _count_messages(con)
-        result = extract(con, roots, on_progress, source_kind=source_kind)
+        result = extract(con, roots, on_progress, source_kind=source_kind, walk=walk)
         needs_build = full_refresh or result.changed or _marts_behind(con)
         built_with = _built_fingerprint(con) if needs_build else None
         landed = None if needs_build else _landed_stats(con)

@@ -84,3 +84,20 @@ def discover(
             continue
         walk(root_path)
     return sorted(found.values(), key=lambda f: f.path), errors
+
+
+@dataclass(frozen=True)
+class Walk:
+    """One walk of the roots: transcripts, export candidates (by name) and unreadable places."""
+
+    stats: list[FileStat]
+    exports: dict[str, FileStat]
+    errors: list[tuple[str, str]]
+
+
+def walk_roots(roots: list[Path]) -> Walk:
+    from chatlake.extract.exports.detect import is_export_name
+
+    exports: dict[str, FileStat] = {}
+    stats, errors = discover(roots, is_export_name, exports)
+    return Walk(stats, exports, errors)

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from chatlake.extract.discover import FileStat, discover
-from chatlake.extract.exports.detect import is_export_name
+from chatlake.extract.discover import FileStat, Walk, walk_roots
 from chatlake.extract.exports.land import ExportResult, land_exports, plan_exports
 from chatlake.extract.lines import (
     decode, is_blank, is_complete_record, iter_lines, json_error, line_end, reject_head,
@@ -329,19 +328,20 @@ def _write_states(con, states: list[tuple]) -> None:
 
 
 def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
-            source_kind: str | None = None) -> ExtractResult:
+            source_kind: str | None = None, walk: Walk | None = None) -> ExtractResult:
     """Land every new complete line under `roots` in one transaction and return the counts.
 
     Export files among the roots (ChatGPT, Claude.ai; `source_kind` forces their kind) land in
     the same transaction. The caller owns the connection. Nothing is committed unless the whole load succeeds;
-    an interruption rolls back and the next call redoes the same work.
+    an interruption rolls back and the next call redoes the same work. `walk` is a walk of the
+    same roots the caller has just made (the roots are walked here otherwise).
     """
     started = time.monotonic()
     result = ExtractResult()
     # DuckDB's now() is the transaction's start: wall-clock times come from Python.
     wall_started = datetime.now(timezone.utc)
-    export_candidates: dict[str, FileStat] = {}
-    stats, walk_errors = discover(roots, is_export_name, export_candidates)
+    walk = walk or walk_roots(roots)
+    stats, walk_errors, export_candidates = walk.stats, walk.errors, walk.exports
     for path, error in walk_errors:
         result.failures.append(FileFailure(path, error))
     result.files_failed = len(walk_errors)

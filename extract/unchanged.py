@@ -16,8 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatlake.extract.discover import FileStat, discover
-from chatlake.extract.exports.detect import is_export_name
+from chatlake.extract.discover import FileStat, Walk, walk_roots
 
 FORMAT = 1
 
@@ -80,24 +79,24 @@ def remember(db: Path, roots: list[Path], source_kind: str | None, landed: dict[
         temporary.unlink(missing_ok=True)
 
 
-def unchanged(db: Path, roots: list[Path], source_kind: str | None) -> Unchanged | None:
-    """The walk's stats when nothing changed since the remembered import, else None."""
+def unchanged(db: Path, roots: list[Path], source_kind: str | None) -> tuple[Unchanged | None, Walk | None]:
+    """(the answer, None) when nothing changed since the remembered import; else (None, the walk
+    when one was made, for the extract to use instead of walking again)."""
     try:
         record = json.loads(record_path(db).read_text())
     except (OSError, ValueError):
-        return None
+        return None, None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
-        return None
+        return None, None
     if {k: record.get(k) for k in ("roots", "source_kind")} != _scope(roots, source_kind):
-        return None
+        return None, None
     if record.get("warehouse") != _warehouse_stamp(db) or not _walkable(roots):
-        return None
-    exports: dict[str, FileStat] = {}
-    stats, errors = discover(roots, is_export_name, exports)
-    if errors or exports:
-        return None
+        return None, None
+    walk = walk_roots(roots)
+    if walk.errors or walk.exports:
+        return None, walk
     files = record.get("files") or {}
-    for stat in stats:
+    for stat in walk.stats:
         if files.get(stat.path) != [stat.size, stat.mtime_ns]:
-            return None
-    return Unchanged(stats, int(record.get("human_messages_total") or 0))
+            return None, walk
+    return Unchanged(walk.stats, int(record.get("human_messages_total") or 0)), None
