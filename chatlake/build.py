@@ -14,8 +14,8 @@ from chatlake.errors import BuildFailed
 
 DB_ENV = "CHATLAKE_DB"
 SKIP_ENV = "CHATLAKE_SKIP_EXTRACT"
-# selectors.yml: the incremental models and their tests, for an import into a warehouse whose
-# views and seed were built from this very project.
+# selectors.yml: the incremental models and the marts' tests, for an import into a warehouse
+# whose views and seed were built from this very project.
 INCREMENT_SELECTOR = "import_increment"
 # What dbt reads from the project; a change to any of it can change a view or the seed.
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "selectors.yml", "models", "macros", "seeds", "analyses")

@@ -328,13 +328,15 @@ def _write_states(con, states: list[tuple]) -> None:
 
 
 def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
-            source_kind: str | None = None, walk: Walk | None = None) -> ExtractResult:
+            source_kind: str | None = None, walk: Walk | None = None,
+            on_load: Callable[[], None] | None = None) -> ExtractResult:
     """Land every new complete line under `roots` in one transaction and return the counts.
 
     Export files among the roots (ChatGPT, Claude.ai; `source_kind` forces their kind) land in
     the same transaction. The caller owns the connection. Nothing is committed unless the whole load succeeds;
     an interruption rolls back and the next call redoes the same work. `walk` is a walk of the
-    same roots the caller has just made (the roots are walked here otherwise).
+    same roots the caller has just made (the roots are walked here otherwise); `on_load` is
+    called once, before anything is read, when there is something to land.
     """
     started = time.monotonic()
     result = ExtractResult()
@@ -351,7 +353,7 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
     con.execute(f"set memory_limit = '{LOAD_MEMORY_LIMIT}'")
     try:
         return _extract(con, roots, stats, walk_errors, export_candidates, result, started, wall_started,
-                        on_progress, source_kind)
+                        on_progress, source_kind, on_load)
     finally:
         try:
             con.execute(f"set memory_limit = '{memory_limit}'")
@@ -361,7 +363,8 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
 
 def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractResult, started: float,
              wall_started: datetime,
-             on_progress: ProgressFn | None, source_kind: str | None = None) -> ExtractResult:
+             on_progress: ProgressFn | None, source_kind: str | None = None,
+             on_load: Callable[[], None] | None = None) -> ExtractResult:
     con.execute("begin transaction")
     writer: _Writer | None = None
     try:
@@ -382,6 +385,8 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
             if on_progress:
                 on_progress(len(stats), len(stats), 0, "")
             return result
+        if on_load:
+            on_load()
 
         load_id = con.execute("select coalesce(max(load_id), 0) + 1 from raw.loads").fetchone()[0]
         result.load_id = load_id
