@@ -40,7 +40,7 @@ class ImportSummary:
     human_messages_total: int = 0
     built: bool = False
     # what dbt built: "project" (everything, as plain `dbt build`), or "increment" (the
-    # incremental models and the marts' tests, when the project is the one last built in full)
+    # incremental models and the marts' contract tests, when the project is the one last built in full)
     build_scope: str | None = None
     build_ok: bool = True
     failures: list[str] = field(default_factory=list)
@@ -85,7 +85,7 @@ def _build(db_path: Path, full_refresh: bool, built_with: str | None) -> tuple[B
     """`dbt build` after a load; returns the result, and the project's fingerprint when all of it was built.
 
     A warehouse whose views and seed were built from this very project only needs its incremental
-    models and the marts' tests (the `import_increment` selector): dbt's per-node cost is most of an
+    models and the marts' contract tests (the `import_increment` selector): dbt's per-node cost is most of an
     append's time. Anything else, or a failed partial build, builds the whole project.
     """
     fingerprint = project_fingerprint()
@@ -112,7 +112,8 @@ def import_transcripts(
     started = time.monotonic()
     db_path = resolve_db(db)
     roots = [Path(r).expanduser() for r in roots] if roots else default_roots()
-    same, walk = (None, None) if full_refresh else unchanged.unchanged(db_path, roots, source_kind)
+    verdict = unchanged.Verdict() if full_refresh else unchanged.check(db_path, roots, source_kind)
+    same = verdict.same
     if same is not None:
         if on_progress:
             on_progress(len(same.stats), len(same.stats), 0, "")
@@ -120,11 +121,13 @@ def import_transcripts(
                              human_messages_total=same.human_messages_total,
                              seconds=time.monotonic() - started)
     unchanged.forget(db_path)
+    if verdict.grown:
+        preload_dbt()  # a transcript grew since the last import: a load and a build are coming
     con = connect(db_path, wait=wait)
     try:
         before = _count_messages(con)
         # a load is followed by a build: dbt's imports overlap the reading
-        result = extract(con, roots, on_progress, source_kind=source_kind, walk=walk,
+        result = extract(con, roots, on_progress, source_kind=source_kind, walk=verdict.walk,
                          on_load=preload_dbt)
         needs_build = full_refresh or result.changed or _marts_behind(con)
         built_with = _built_fingerprint(con) if needs_build else None

@@ -107,7 +107,7 @@ def print_summary(s: ImportSummary) -> None:
     if not s.built:
         out.print("nothing new: dbt not run", highlight=False)
     elif s.build_scope == "increment":
-        out.print("dbt: incremental models and the marts' tests (project unchanged since its last full build)",
+        out.print("dbt: incremental models and the marts' contract tests (project unchanged since its last full build)",
                   highlight=False)
     out.print(f"warehouse: {s.db} ({s.seconds:.2f}s)", highlight=False)
     for failure in s.failures:

@@ -30,11 +30,17 @@ FLUSH_BYTES = 32 << 20
 # past 2 GB: DuckDB holds the row group being filled on each inserting thread (122,880 lines of
 # several KB each) besides the pool. With this cap it spills instead (see BENCHMARKS.md).
 LOAD_MEMORY_LIMIT = "512MB"
+# A batch this small goes to DuckDB as list parameters instead of a polars frame: an append of a
+# few lines does not pay for importing polars and pyarrow (about 0.35 s of a short import).
+SMALL_BATCH_LINES = 4096
+SMALL_BATCH_BYTES = 8 << 20
 
-STATE_COLUMNS = [
-    "source_file", "size", "mtime_ns", "landed_offset", "landed_lines", "head_len", "head_sha",
-    "first_load_id", "last_load_id",
-]
+# raw.files' columns, in order, with their types.
+STATE_COLUMNS = {
+    "source_file": "varchar", "size": "bigint", "mtime_ns": "bigint", "landed_offset": "bigint",
+    "landed_lines": "bigint", "head_len": "bigint", "head_sha": "varchar", "first_load_id": "bigint",
+    "last_load_id": "bigint",
+}
 # Envelope fields pulled out of each line, in raw.lines column order after record_type, plus
 # `toolUseResult` (only tested for presence). One json_extract parses a line once for all of
 # them; a value comes back as JSON text, so `"user"` is a string and `5` or `{...}` are not.
@@ -176,28 +182,53 @@ class _Writer:
             raise self.error
 
 
-def _land_batch(load_id: int, frame: pl.DataFrame, bad: list[tuple]) -> Callable:
+def _land_batch(load_id: int, lines: pl.DataFrame | list[list], bad: list[tuple]) -> Callable:
+    """A job landing one batch of lines: a polars frame, or for a small batch the four columns
+    as lists (source_file, byte_offset, line_no, line)."""
     def job(con) -> None:
         rejects = list(bad)
-        if frame.height:
-            import pyarrow as pa
-
-            table = frame.to_arrow()
-            con.register("chatlake_line_batch", pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS)))
+        rows = _register_lines(con, lines)
+        if rows:
             try:
                 landed = con.execute(LAND_SQL.replace("$load_id", str(int(load_id)))).fetchone()[0]
                 # Only a batch with a line that did not land needs the second look for reasons.
-                bad_lines = [] if landed == frame.height else con.execute(REJECT_SQL).fetchall()
+                bad_lines = [] if landed == rows else con.execute(REJECT_SQL).fetchall()
                 for source_file, line_no, offset, reason, text in bad_lines:
                     if reason == "invalid JSON":
                         reason = json_error(text)
                     rejects.append((source_file, line_no, offset, reason, text[:1024]))
             finally:
-                con.unregister("chatlake_line_batch")
+                _unregister_lines(con, lines)
         if rejects:
             con.executemany("insert into raw.rejected_lines values (?, ?, ?, ?, ?, ?)",
                             [[load_id, *r] for r in rejects])
     return job
+
+
+def _register_lines(con, lines) -> int:
+    """Make the batch readable as `chatlake_line_batch`; returns its row count."""
+    if isinstance(lines, list):
+        if lines[0]:
+            con.execute(
+                "create or replace temporary table chatlake_line_batch as select"
+                " unnest($1::varchar[]) as source_file, unnest($2::bigint[]) as byte_offset,"
+                " unnest($3::bigint[]) as line_no, unnest($4::varchar[]) as line",
+                lines,
+            )
+        return len(lines[0])
+    if lines.height:
+        import pyarrow as pa
+
+        table = lines.to_arrow()
+        con.register("chatlake_line_batch", pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS)))
+    return lines.height
+
+
+def _unregister_lines(con, lines) -> None:
+    if isinstance(lines, list):
+        con.execute("drop table if exists chatlake_line_batch")
+    else:
+        con.unregister("chatlake_line_batch")
 
 
 class _Buffer:
@@ -235,12 +266,15 @@ class _Buffer:
     def hand_over(self, writer: _Writer, load_id: int) -> None:
         if not self.texts and not self.bad:
             return
-        import polars as pl  # here, not at the top: a run with nothing new never pays for it
-        frame = pl.DataFrame(
-            {"source_file": self.files, "byte_offset": self.offsets, "line_no": self.line_nos, "line": self.texts},
-            schema={"source_file": pl.String, "byte_offset": pl.Int64, "line_no": pl.Int64, "line": pl.String},
-        )
-        writer.submit(_land_batch(load_id, frame, self.bad))
+        if len(self.texts) <= SMALL_BATCH_LINES and self.text_bytes <= SMALL_BATCH_BYTES:
+            lines = [self.files, self.offsets, self.line_nos, self.texts]
+        else:
+            import polars as pl  # here, not at the top: a run with nothing new never pays for it
+            lines = pl.DataFrame(
+                {"source_file": self.files, "byte_offset": self.offsets, "line_no": self.line_nos, "line": self.texts},
+                schema={"source_file": pl.String, "byte_offset": pl.Int64, "line_no": pl.Int64, "line": pl.String},
+            )
+        writer.submit(_land_batch(load_id, lines, self.bad))
         self.__init__()
 
 
@@ -319,12 +353,12 @@ def _land_file(writer: _Writer, buffer: _Buffer, states: list[tuple], load_id: i
 def _write_states(con, states: list[tuple]) -> None:
     if not states:
         return
-    import polars as pl
-
-    frame = pl.DataFrame(states, schema=STATE_COLUMNS, orient="row", infer_schema_length=None)
-    con.register("chatlake_state_batch", frame.to_arrow())
-    con.execute("insert or replace into raw.files select * from chatlake_state_batch")
-    con.unregister("chatlake_state_batch")
+    columns = [list(column) for column in zip(*states)]
+    con.execute(
+        "insert or replace into raw.files select "
+        + ", ".join(f"unnest(${i}::{t}[])" for i, t in enumerate(STATE_COLUMNS.values(), start=1)),
+        columns,
+    )
 
 
 def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,

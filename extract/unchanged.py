@@ -27,6 +27,17 @@ class Unchanged:
     human_messages_total: int
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """`same` when nothing changed since the remembered import. Otherwise the walk, when one was
+    made (for the extract to use instead of walking again), and `grown`: a transcript is new or
+    its size differs from the record, so a load (and a build) is coming."""
+
+    same: Unchanged | None = None
+    walk: Walk | None = None
+    grown: bool = False
+
+
 def record_path(db: Path) -> Path:
     return db.with_name(f".{db.name}.unchanged.json")
 
@@ -79,24 +90,24 @@ def remember(db: Path, roots: list[Path], source_kind: str | None, landed: dict[
         temporary.unlink(missing_ok=True)
 
 
-def unchanged(db: Path, roots: list[Path], source_kind: str | None) -> tuple[Unchanged | None, Walk | None]:
-    """(the answer, None) when nothing changed since the remembered import; else (None, the walk
-    when one was made, for the extract to use instead of walking again)."""
+def check(db: Path, roots: list[Path], source_kind: str | None) -> Verdict:
+    """Compare a walk of the roots with the record of the last import (see the module's doc)."""
     try:
         record = json.loads(record_path(db).read_text())
     except (OSError, ValueError):
-        return None, None
+        return Verdict()
     if not isinstance(record, dict) or record.get("format") != FORMAT:
-        return None, None
+        return Verdict()
     if {k: record.get(k) for k in ("roots", "source_kind")} != _scope(roots, source_kind):
-        return None, None
+        return Verdict()
     if record.get("warehouse") != _warehouse_stamp(db) or not _walkable(roots):
-        return None, None
+        return Verdict()
     walk = walk_roots(roots)
-    if walk.errors or walk.exports:
-        return None, walk
     files = record.get("files") or {}
-    for stat in walk.stats:
-        if files.get(stat.path) != [stat.size, stat.mtime_ns]:
-            return None, walk
-    return Unchanged(walk.stats, int(record.get("human_messages_total") or 0)), None
+    known = [files.get(stat.path) for stat in walk.stats]
+    grown = any(k is None or k[0] != stat.size for k, stat in zip(known, walk.stats))
+    if walk.errors or walk.exports or grown:
+        return Verdict(walk=walk, grown=grown)
+    if any(k != [stat.size, stat.mtime_ns] for k, stat in zip(known, walk.stats)):
+        return Verdict(walk=walk)
+    return Verdict(same=Unchanged(walk.stats, int(record.get("human_messages_total") or 0)))

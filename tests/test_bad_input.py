@@ -21,7 +21,11 @@ GOOD = {"type": "user", "uuid": "good-0001", "sessionId": "s-bad", "timestamp": 
         "cwd": "/w", "isSidechain": False, "message": {"role": "user", "content": "still imported"}}
 
 
-def test_bad_lines_are_rejected_counted_and_the_rest_lands(tmp_path, db):
+@pytest.mark.parametrize("batch", ["lists", "polars"])
+def test_bad_lines_are_rejected_counted_and_the_rest_lands(tmp_path, db, batch, monkeypatch):
+    # a small load goes to DuckDB as list parameters, a big one as a polars frame: same outcome
+    if batch == "polars":
+        monkeypatch.setattr("chatlake.extract.land.SMALL_BATCH_LINES", 0)
     root = tmp_path / "projects" / "-w"
     root.mkdir(parents=True)
     f = root / "s-bad.jsonl"
@@ -58,7 +62,8 @@ def test_bad_lines_are_rejected_counted_and_the_rest_lands(tmp_path, db):
     assert rejected[0][2] == '{"type": "user", "uuid": '
     assert "\ufffd" in rejected[3][2]
     assert messages(db)["good-0001"][3] == "still imported"
-    assert query(db, "select line_no from raw.lines") == [(11,)]
+    assert query(db, "select line_no, byte_offset, record_type, session_id from raw.lines") == [
+        (11, sum(len(line) + 1 for line in lines[:10]), "user", "s-bad")]
 
 
 def test_rejected_line_keeps_only_its_first_kilobyte(tmp_path, db):

@@ -279,3 +279,25 @@ def test_a_warehouse_changed_by_something_else_is_read_again(tree, db):
         con.execute("delete from human_messages where message_uuid = (select min(message_uuid) from human_messages)")
     again = import_transcripts([tree.root], db)
     assert not again.built and again.human_messages_total == first.human_messages_total - 1
+
+
+def test_the_walk_tells_a_grown_transcript_from_a_touched_one(tree, db):
+    """What the import decides before opening the warehouse: nothing to do, a file only touched
+    (checked, probably nothing lands), or a file that grew (a load and a build are coming, so
+    dbt's import starts at once)."""
+    from chatlake.extract import unchanged
+
+    import_transcripts([tree.root], db)
+    assert unchanged.check(db, [tree.root], None).same is not None
+
+    target = _main_files(tree)[0]
+    os.utime(target, ns=(time.time_ns(), time.time_ns()))
+    touched = unchanged.check(db, [tree.root], None)
+    assert touched.same is None and not touched.grown and touched.walk is not None
+
+    append_session_turns(target, target.stem, ["grown"])
+    grown = unchanged.check(db, [tree.root], None)
+    assert grown.same is None and grown.grown
+    summary = import_transcripts([tree.root], db)
+    assert summary.files_appended == 1 and summary.human_messages_added == 1
+    assert unchanged.check(db, [tree.root], None).same is not None
