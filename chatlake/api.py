@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from chatlake.build import INCREMENT_SELECTOR, BuildResult, preload_dbt, project_fingerprint, run_dbt
+from chatlake.build_child import DbtChild
 from chatlake.config import resolve_db
 from chatlake.db import connect, table_exists
 from chatlake.extract import extract
@@ -81,19 +82,24 @@ def _built_fingerprint(con) -> str | None:
     return row[0] if row else None
 
 
-def _build(db_path: Path, full_refresh: bool, built_with: str | None) -> tuple[BuildResult, str | None]:
+def _build(db_path: Path, full_refresh: bool, built_with: str | None,
+           child: DbtChild | None = None) -> tuple[BuildResult, str | None]:
     """`dbt build` after a load; returns the result, and the project's fingerprint when all of it was built.
 
     A warehouse whose views and seed were built from this very project only needs its incremental
     models and the marts' contract tests (the `import_increment` selector): dbt's per-node cost is most of an
-    append's time. Anything else, or a failed partial build, builds the whole project.
+    append's time. Anything else, or a failed partial build, builds the whole project. The first
+    build runs in `child` when there is one (dbt imported there during the load).
     """
+    def build(**options) -> BuildResult:
+        return child.build(db_path, **options) if child else run_dbt(db_path, "build", **options)
+
     fingerprint = project_fingerprint()
     if not full_refresh and built_with == fingerprint:
-        build = run_dbt(db_path, "build", selector=INCREMENT_SELECTOR)
-        if build.ok:
-            return build, None
-    return run_dbt(db_path, "build", full_refresh=full_refresh), fingerprint
+        result = build(selector=INCREMENT_SELECTOR)
+        if result.ok:
+            return result, None
+    return build(full_refresh=full_refresh), fingerprint
 
 
 def import_transcripts(
@@ -121,14 +127,27 @@ def import_transcripts(
                              human_messages_total=same.human_messages_total,
                              seconds=time.monotonic() - started)
     unchanged.forget(db_path)
-    if verdict.grown:
-        preload_dbt()  # a transcript grew since the last import: a load and a build are coming
+    # A transcript grew since the last import: a load and a build are coming, so dbt's import
+    # starts now, in a child process where possible (else on a thread once lines are to land).
+    child = DbtChild.start() if verdict.grown else None
+    if verdict.grown and child is None:
+        preload_dbt()
+    try:
+        return _import(db_path, roots, full_refresh, on_progress, wait, source_kind, verdict, child, started)
+    finally:
+        if child is not None:
+            child.close()
+
+
+def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: ProgressFn | None, wait: float,
+            source_kind: str | None, verdict: unchanged.Verdict, child: DbtChild | None,
+            started: float) -> ImportSummary:
     con = connect(db_path, wait=wait)
     try:
         before = _count_messages(con)
         # a load is followed by a build: dbt's imports overlap the reading
         result = extract(con, roots, on_progress, source_kind=source_kind, walk=verdict.walk,
-                         on_load=preload_dbt)
+                         on_load=None if child else preload_dbt)
         needs_build = full_refresh or result.changed or _marts_behind(con)
         built_with = _built_fingerprint(con) if needs_build else None
         landed = None if needs_build else _landed_stats(con)
@@ -153,7 +172,7 @@ def import_transcripts(
     )
     whole_project = None
     if needs_build:
-        build, whole_project = _build(db_path, full_refresh, built_with)
+        build, whole_project = _build(db_path, full_refresh, built_with, child)
         summary.built = True
         summary.build_scope = "increment" if whole_project is None else "project"
         summary.build_ok = build.ok

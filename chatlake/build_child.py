@@ -1,0 +1,165 @@
+"""The build of an append, in a child process forked before the load.
+
+Importing dbt is about 2.5 s of Python. In this process it competes with the extract for the
+GIL (both slow down); in a child forked before the warehouse is opened it runs on the other
+core while this process lands the lines, and the child then runs the build it is sent. The
+child is only worth it when dbt is not imported here yet (a long-lived Python process that
+already built once has it), and only where `os.fork` exists. It holds no end of this process's
+stdin/stdout/stderr, dies with this process on Linux (so a killed import does not leave a build
+running), and anything that goes wrong with it sends the build back to this process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from chatlake.build import BuildResult, run_dbt
+from chatlake.errors import BuildFailed
+
+
+class DbtChild:
+    """One forked child importing dbt and waiting for one build; later builds run here."""
+
+    def __init__(self, pid: int, jobs: int, results: int) -> None:
+        self.pid = pid
+        self._jobs: int | None = jobs
+        self._results: int | None = results
+
+    @classmethod
+    def start(cls) -> DbtChild | None:
+        """Fork the child; None where that is not possible or not worth it."""
+        if not hasattr(os, "fork") or _dbt_imported():
+            return None
+        jobs_read, jobs_write = os.pipe()
+        results_read, results_write = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(jobs_write)
+            os.close(results_read)
+            _serve(parent, jobs_read, results_write)
+        os.close(jobs_read)
+        os.close(results_write)
+        return cls(pid, jobs_write, results_read)
+
+    def build(self, db: Path, full_refresh: bool = False, selector: str | None = None) -> BuildResult:
+        """`dbt build` in the child (in this process if the child was used or is gone); raises
+        BuildFailed as run_dbt does."""
+        if self._jobs is None:
+            return run_dbt(db, "build", full_refresh=full_refresh, selector=selector)
+        job = json.dumps({"db": str(db), "full_refresh": full_refresh, "selector": selector}).encode()
+        reply = b""
+        try:
+            try:
+                with os.fdopen(self._jobs, "wb") as jobs:
+                    self._jobs = None
+                    jobs.write(job)
+                with os.fdopen(self._results, "rb") as results:
+                    self._results = None
+                    reply = results.read()
+            except BrokenPipeError:  # the child is gone
+                pass
+        except KeyboardInterrupt:
+            self._stop()
+            raise
+        self._reap()
+        if not reply:  # the child died before answering: build here
+            return run_dbt(db, "build", full_refresh=full_refresh, selector=selector)
+        answer = json.loads(reply)
+        if "error" in answer:
+            raise BuildFailed(answer["error"])
+        return BuildResult(ok=answer["ok"], failures=answer["failures"], nodes_run=answer["nodes_run"])
+
+    def close(self) -> None:
+        """No build for the child (nothing landed, or an error): stop it. Before a job it has
+        only imported dbt, never opened the warehouse, so it can simply be killed."""
+        if self._jobs is not None and self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for name in ("_jobs", "_results"):
+            fd = getattr(self, name)
+            if fd is not None:
+                setattr(self, name, None)
+                os.close(fd)
+        self._reap()
+
+    def _stop(self) -> None:
+        """Ctrl+C: the child stops its build the way dbt stops on Ctrl+C; wait for it (a second
+        Ctrl+C kills it: DuckDB's write-ahead log keeps the warehouse consistent either way)."""
+        try:
+            os.kill(self.pid, signal.SIGINT)
+            self._reap()
+        except KeyboardInterrupt:
+            os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+        except ProcessLookupError:
+            pass
+        finally:
+            self.close()
+
+    def _reap(self) -> None:
+        if self.pid:
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.pid = 0
+
+
+def _dbt_imported() -> bool:
+    return "dbt.cli.main" in sys.modules
+
+
+def _serve(parent: int, jobs: int, results: int) -> None:
+    """The child's life: import dbt, wait for a job, run it, answer, exit."""
+    code = 0
+    try:
+        _detach(parent)
+        try:
+            import dbt.cli.main  # noqa: F401  the point of the child
+        except Exception:
+            pass  # run_dbt meets the same error and reports it
+        with os.fdopen(jobs, "rb") as stream:
+            job = stream.read()
+        if job:
+            spec = json.loads(job)
+            try:
+                result = run_dbt(Path(spec["db"]), "build", full_refresh=spec["full_refresh"],
+                                 selector=spec["selector"])
+                answer = {"ok": result.ok, "failures": result.failures, "nodes_run": result.nodes_run}
+            except BuildFailed as exc:
+                answer = {"error": str(exc)}
+            with os.fdopen(results, "wb") as stream:
+                stream.write(json.dumps(answer).encode())
+    except BaseException:  # Ctrl+C, or the parent gone: nothing to tell
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _detach(parent: int) -> None:
+    """Let go of the parent's standard streams (a reader of its output must not wait for the
+    child) and, on Linux, die when the parent dies."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    # new stream objects: the inherited ones may hold a lock taken by a thread of the parent
+    sys.stdin = open(0, closefd=False)
+    sys.stdout = open(1, "w", closefd=False)
+    sys.stderr = open(2, "w", closefd=False)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before that took effect
+        raise SystemExit(1)
