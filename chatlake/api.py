@@ -6,15 +6,17 @@ import time
 from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chatlake.build import INCREMENT_SELECTOR, BuildResult, preload_dbt, project_fingerprint, run_dbt
 from chatlake.build_child import DbtChild
 from chatlake.config import resolve_db
 from chatlake.db import connect, table_exists
-from chatlake.extract import extract
 from chatlake.extract.discover import default_roots
-from chatlake.extract.land import ProgressFn
 from chatlake.extract import unchanged
+
+if TYPE_CHECKING:
+    from chatlake.extract.land import ProgressFn
 
 MARTS = ("human_messages", "sessions")
 
@@ -142,6 +144,8 @@ def import_transcripts(
 def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: ProgressFn | None, wait: float,
             source_kind: str | None, verdict: unchanged.Verdict, child: DbtChild | None,
             started: float) -> ImportSummary:
+    from chatlake.extract import extract
+
     con = connect(db_path, wait=wait)
     try:
         before = _count_messages(con)

@@ -16,7 +16,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from chatlake.api import ImportSummary, import_transcripts
 from chatlake.config import data_dir
 from chatlake.errors import ChatlakeError
-from chatlake.extract.exports.land import parse_kind
 
 app = typer.Typer(
     help="A local warehouse of everything you asked Claude Code (and other assistants).",
@@ -135,10 +134,13 @@ def import_command(
     for root in roots or []:
         if not root.exists():
             fail(f"{root}: no such file or directory", 2)
-    try:
-        parse_kind(source_kind)
-    except ChatlakeError as exc:
-        fail(str(exc), 2)
+    if source_kind is not None:
+        from chatlake.extract.exports.land import parse_kind
+
+        try:
+            parse_kind(source_kind)
+        except ChatlakeError as exc:
+            fail(str(exc), 2)
     try:
         with _ProgressBar(enabled=not (quiet or as_json)) as bar:
             summary = import_transcripts(roots or None, db, full_refresh=full_refresh,
