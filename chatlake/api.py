@@ -144,6 +144,7 @@ def import_transcripts(
 def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: ProgressFn | None, wait: float,
             source_kind: str | None, verdict: unchanged.Verdict, child: DbtChild | None,
             started: float) -> ImportSummary:
+    """The import after the walk: land, build when anything changed, record what was done."""
     from chatlake.extract import extract
 
     con = connect(db_path, wait=wait)

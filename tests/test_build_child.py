@@ -107,14 +107,16 @@ def test_ctrl_c_during_an_append_stops_cleanly_and_the_rerun_completes(tree, db,
     proc = _cli(["import", str(tree.root), "--db", str(db), "--quiet"])
     time.sleep(3.0)
     # Ctrl+C in a terminal reaches the whole process group: the command and its child
-    for pid in [proc.pid, *_children_of(proc.pid)]:
+    children = _children_of(proc.pid)
+    for pid in [proc.pid, *children]:
         try:
             os.kill(pid, signal.SIGINT)
         except ProcessLookupError:
             pass
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode in (0, 130), err.decode()
-    assert _children_of(proc.pid) == []
+    assert proc.returncode in (0, 130), err.decode()  # 0: it had finished before the interrupt
+    for child in children:  # the command waited for its child: nothing is left running
+        assert _ends(child, within=1), f"child {child} outlived the interrupted import"
 
     rerun = _cli(["import", str(tree.root), "--db", str(db), "--json"])
     out, err = rerun.communicate(timeout=300)
