@@ -67,9 +67,10 @@ class DbtChild:
             self._stop()
             raise
         self._reap()
-        if not reply:  # the child died before answering: build here
+        try:
+            answer = json.loads(reply)
+        except ValueError:  # the child died before answering (or while it did): build here
             return run_dbt(db, "build", full_refresh=full_refresh, selector=selector)
-        answer = json.loads(reply)
         if "error" in answer:
             raise BuildFailed(answer["error"])
         return BuildResult(ok=answer["ok"], failures=answer["failures"], nodes_run=answer["nodes_run"])
