@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from chatlake.build import BuildResult, run_dbt
+from chatlake.forking import detach, reap
 from chatlake.errors import BuildFailed
 
 
@@ -105,12 +106,8 @@ class DbtChild:
             self.close()
 
     def _reap(self) -> None:
-        if self.pid:
-            try:
-                os.waitpid(self.pid, 0)
-            except ChildProcessError:
-                pass
-            self.pid = 0
+        reap(self.pid)
+        self.pid = 0
 
 
 def _dbt_imported() -> bool:
@@ -121,7 +118,7 @@ def _serve(parent: int, jobs: int, results: int) -> None:
     """The child's life: import dbt, wait for a job, run it, answer, exit."""
     code = 0
     try:
-        _detach(parent)
+        detach(parent)
         try:
             import dbt.cli.main  # noqa: F401  the point of the child
         except Exception:
@@ -142,25 +139,3 @@ def _serve(parent: int, jobs: int, results: int) -> None:
         code = 1
     finally:
         os._exit(code)
-
-
-def _detach(parent: int) -> None:
-    """Let go of the parent's standard streams (a reader of its output must not wait for the
-    child) and, on Linux, die when the parent dies."""
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-    # new stream objects: the inherited ones may hold a lock taken by a thread of the parent
-    sys.stdin = open(0, closefd=False)
-    sys.stdout = open(1, "w", closefd=False)
-    sys.stderr = open(2, "w", closefd=False)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # the parent died before that took effect
-        raise SystemExit(1)

@@ -7,14 +7,15 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
 from chatlake.db import connect
-from chatlake.embed.batching import Prepared, Tokenizer, batches, fit, load_tokenizer
+from chatlake.embed.batching import Prepared, Tokenizer, batches, load_tokenizer
 from chatlake.embed.client import Abandoned, EmbeddingClient
 from chatlake.embed.config import EmbedConfig, resolve_config
 from chatlake.embed.errors import ApiError, Interrupted, Stopped
 from chatlake.embed.ledger import Ledger
+from chatlake.embed.preparing import PreparedStream, prepare
 from chatlake.embed.redact import Redactions
 from chatlake.embed.select import Pending, pending_messages, pending_texts
 from chatlake.embed.targets import Target, open_target
@@ -77,27 +78,23 @@ class EmbedSummary:
         return data
 
 
-def _prepare(items: Iterable[Pending], tokenizer: Tokenizer, redactions: Redactions | None,
-             cfg: EmbedConfig) -> Iterator[Prepared]:
-    """Redact (unless --no-redact), count and cut each text."""
-    for item in items:
-        if redactions is not None:
-            red = redactions.get(item.content_hash, item.content)
-            yield fit(item.content_hash, red.text, tokenizer, cfg.max_input_tokens, red.kinds)
-        else:
-            yield fit(item.content_hash, item.content, tokenizer, cfg.max_input_tokens)
-
-
-def _read_work(cfg: EmbedConfig, label: str, with_messages: bool, recheck: bool) -> tuple[list[Pending], list[tuple]]:
-    """One short read-only connection: the pending texts and message rows."""
+def _read_texts(cfg: EmbedConfig, label: str, recheck: bool) -> list[Pending]:
+    """The pending texts, through one short read-only connection."""
     con = connect(cfg.db, read_only=True, wait=cfg.wait)
     try:
-        texts = pending_texts(con, kinds=cfg.kinds, model=cfg.model, dimensions=cfg.dimensions,
-                              target=label, include_failed=cfg.retry_failed or recheck, use_ledger=not recheck)
-        messages = pending_messages(con, kinds=cfg.kinds, target=label) if with_messages else []
+        return pending_texts(con, kinds=cfg.kinds, model=cfg.model, dimensions=cfg.dimensions, target=label,
+                             include_failed=cfg.retry_failed or recheck, use_ledger=not recheck)
     finally:
         con.close()
-    return texts, messages
+
+
+def _read_messages(cfg: EmbedConfig, label: str) -> list[tuple]:
+    """The message rows to push, through another short read-only connection."""
+    con = connect(cfg.db, read_only=True, wait=cfg.wait)
+    try:
+        return pending_messages(con, kinds=cfg.kinds, target=label)
+    finally:
+        con.close()
 
 
 class _CtrlC:
@@ -254,22 +251,34 @@ def embed_messages(
     label = cfg.target.label
     summary = EmbedSummary(target=label, model=cfg.model, dimensions=cfg.dimensions, tokenizer=tokenizer.name,
                            dry_run=cfg.dry_run, price_per_million=cfg.price_per_million)
-    texts, messages = _read_work(cfg, label, with_messages=not cfg.dry_run, recheck=recheck)
+    texts = _read_texts(cfg, label, recheck)
     summary.to_do = len(texts)
 
     redactions = Redactions() if cfg.redact else None
     if cfg.dry_run:
-        for item in _prepare(texts, tokenizer, redactions, cfg):
+        for item in prepare(texts, tokenizer, redactions, cfg.max_input_tokens):
             summary.tokens += item.tokens
             summary.truncated += item.truncated
             summary.redacted += bool(item.redacted)
         summary.seconds = time.monotonic() - started
         return summary
+    # Forks the child that prepares many texts now, before this process opens anything else.
+    stream = PreparedStream(texts, tokenizer, redactions, cfg.max_input_tokens)
+    try:
+        messages = _read_messages(cfg, label)
+    except BaseException:
+        stream.close()
+        raise
     if not texts and not messages:
+        stream.close()
         summary.seconds = time.monotonic() - started
         return summary
 
-    target = open_target(cfg.target)
+    try:
+        target = open_target(cfg.target)
+    except BaseException:
+        stream.close()
+        raise
     ledger = Ledger(cfg.db, label, cfg.model, cfg.dimensions)
     client = EmbeddingClient(cfg, stop)
     pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="chatlake-embed")
@@ -281,14 +290,14 @@ def embed_messages(
             try:
                 target.prepare(cfg.dimensions)
                 bulk = target.begin_bulk(len(texts), cfg.dimensions)
-                # All texts are counted before any thread starts: tiktoken lets go of the GIL for
-                # every text and, with busy threads around, waits each time to get it back.
-                prepared = list(_prepare(texts, tokenizer, redactions, cfg))
+                # Prepared here, all texts are counted before any thread starts: tiktoken lets go of
+                # the GIL for every text and, with busy threads around, waits each time to get it back.
+                prepared = stream if stream.forked else list(stream)
                 # Message rows go through a connection of their own, in parallel with the vectors.
                 message_target = target.sibling() if messages else None
                 writer = Writer(target.sibling(), ledger, cfg.model, summary, messages, redactions,
                                 on_progress=(lambda: on_progress(summary)) if on_progress else None,
-                                message_target=message_target)
+                                message_target=message_target, messages_after=stream.finished)
                 run = _Run(cfg, target, writer, client, summary, stop, on_progress)
                 work = batches(prepared, cfg.max_inputs, cfg.max_request_tokens)
                 run.run(work, pool)
@@ -308,6 +317,7 @@ def embed_messages(
                 summary.index_seconds = time.monotonic() - index_started
     finally:
         stop.set()
+        stream.close()
         pool.shutdown(wait=not interrupted, cancel_futures=True)
         if interrupted:
             client.close()  # abandon requests still on the wire

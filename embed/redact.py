@@ -117,3 +117,7 @@ class Redactions:
             # Two threads may both miss and redact the same text: the results are equal.
             found = self._done[content_hash] = redact(text)
         return found
+
+    def put(self, content_hash: str, redaction: Redaction) -> None:
+        """Record a redaction made elsewhere (by the process that prepared the texts)."""
+        self._done[content_hash] = redaction

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from chatlake.db import table_exists
 from chatlake.errors import ChatlakeError
 
 MESSAGE_COLUMNS = ("message_uuid", "session_id", "message_index", "created_at", "kind", "content", "content_hash",
                    "project_path", "git_branch")
+# created_at as microseconds since 1970 (UTC), named as the column.
+EPOCH_US = "epoch_us(created_at) as created_at"
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def pending_messages(con, *, kinds: tuple[str, ...], target: str) -> list[tuple]
               select 1 from embed.pushed_messages p
               where p.target = ? and p.message_uuid = m.message_uuid and p.fingerprint = m.fingerprint)"""
         params.append(target)
-    return con.execute(
+    rows = con.execute(
         f"""
         with m as (
             select
@@ -79,12 +83,16 @@ def pending_messages(con, *, kinds: tuple[str, ...], target: str) -> list[tuple]
               and content is not null
               and trim(content) <> ''
         )
-        select * from m
+        select {', '.join(EPOCH_US if c == "created_at" else c for c in MESSAGE_COLUMNS)}, fingerprint from m
         where true {pushed}
         order by message_uuid
         """,
         params,
     ).fetchall()
+    # DuckDB hands timestamptz values to Python through pytz, 1.3 s per 100,000 rows; from
+    # microseconds since the epoch they cost a tenth of that.
+    return [(uuid, session, index, None if micros is None else _EPOCH + timedelta(microseconds=micros), *rest)
+            for uuid, session, index, micros, *rest in rows]
 
 
 def count_hashes(con, kinds: tuple[str, ...]) -> int:

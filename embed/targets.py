@@ -88,6 +88,35 @@ def embedding_copy_data(model: str, rows: list[EmbeddingRow]) -> bytes:
     return b"".join(parts)
 
 
+# The most a COPY writer hands libpq at once: libpq grows its buffer to fit and loops forever
+# on a buffer it cannot grow (psycopg #255); a batch of vectors is 13 MB at 1536 dimensions.
+COPY_BLOCK = 64 << 20
+_writer_class = None
+
+
+def _whole_block_writer(cursor):
+    """A psycopg COPY writer that gives libpq the whole buffer, then waits for it to be sent.
+
+    psycopg's own writer cuts a buffer into 128 kB pieces and waits on the socket after each:
+    every wait lets go of the GIL, and while other threads decode answers, getting it back
+    can take the whole switch interval (5 ms). A batch of 2,048 vectors took 0.37 s to write
+    that way on a busy process and 0.18 s this way (0.12 s either way on an idle one).
+    """
+    global _writer_class
+    if _writer_class is None:
+        from psycopg.copy import LibpqWriter
+        from psycopg.generators import copy_to
+
+        class WholeBlockWriter(LibpqWriter):
+            def write(self, data) -> None:
+                view = memoryview(data)
+                for start in range(0, len(view), COPY_BLOCK):
+                    self.connection.wait(copy_to(self._pgconn, view[start:start + COPY_BLOCK]))
+
+        _writer_class = WholeBlockWriter
+    return _writer_class(cursor)
+
+
 def pgvector_text(vec: array) -> str:
     return "[" + ",".join("%.8g" % v for v in vec) + "]"
 
@@ -217,7 +246,8 @@ class PostgresTarget:
         self._staging = True
 
     def _copy_embeddings(self, cur, table: str, model: str, rows: list[EmbeddingRow]) -> None:
-        with cur.copy(f"copy {table} (content_hash, model, embedding, tokens, truncated) from stdin (format binary)") as copy:
+        with cur.copy(f"copy {table} (content_hash, model, embedding, tokens, truncated) from stdin (format binary)",
+                      writer=_whole_block_writer(cur)) as copy:
             # The vector travels in pgvector's binary format: the server decodes each field with
             # the column's receive function.
             copy.write(embedding_copy_data(model, rows))

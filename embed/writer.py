@@ -43,6 +43,8 @@ class Writer:
     on_progress: Callable[[], None] | None = None
     # The connection the message rows go through; None writes them after the vectors, on `target`.
     message_target: Target | None = None
+    # Message rows wait for this (the texts all prepared, so their redactions known); `close` sets it.
+    messages_after: threading.Event | None = None
     error: BaseException | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +76,8 @@ class Writer:
         """Finish what was handed over (or, with `abandon`, only the write under way) and stop."""
         if abandon:
             self.abandon.set()
+        if self.messages_after is not None:
+            self.messages_after.set()
         if self._threads[0].is_alive():
             self.jobs.put(_DONE)
         for thread in self._threads:
@@ -90,6 +94,8 @@ class Writer:
             self._guarded(getattr(self, f"_{kind}"), rows)
 
     def _message_loop(self) -> None:
+        if self.messages_after is not None:
+            self.messages_after.wait()
         while self._next_message < len(self.messages) and not self._stopped():
             self._guarded(self._push_messages)
 

@@ -64,6 +64,28 @@ def env(stub, monkeypatch) -> dict[str, str]:
     return {"OPENAI_API_KEY": "sk-test-not-a-real-key", "OPENAI_BASE_URL": stub.base_url}
 
 
+@pytest.fixture(params=["child", "here"])
+def preparer(request, monkeypatch) -> list:
+    """Texts prepared by a forked child (as in a large run) or in this process; yields the
+    streams that forked."""
+    import chatlake.embed.preparing as preparing
+
+    if request.param == "child" and not hasattr(os, "fork"):
+        pytest.skip("the child is forked")
+    monkeypatch.setattr(preparing, "CHILD_MIN_TEXTS", 1 if request.param == "child" else 10**9)
+    forked: list = []
+    start = preparing.PreparedStream._start
+
+    def recording(stream):
+        start(stream)
+        forked.append(stream)
+
+    monkeypatch.setattr(preparing.PreparedStream, "_start", recording)
+    yield forked
+    assert bool(forked) == (request.param == "child")
+    assert all(stream.from_child == len(stream.items) for stream in forked)
+
+
 def embed(warehouse: Path, target: str | None, env: dict, *args: str):
     cmd = ["embed", "--db", str(warehouse), "--dimensions", DIMS, *args]
     if target:
@@ -88,7 +110,7 @@ def as_floats(text: str) -> list[float]:
     return [float(v) for v in text.strip("[]").split(",")]
 
 
-def test_embeds_each_distinct_text_once_and_a_rerun_sends_nothing(warehouse, pg_dsn, env, stub):
+def test_embeds_each_distinct_text_once_and_a_rerun_sends_nothing(warehouse, pg_dsn, env, stub, preparer):
     texts = prompt_texts(warehouse)
     result = embed(warehouse, pg_dsn, env)
     assert result.exit_code == 0, result.output
@@ -130,7 +152,7 @@ def test_a_lost_ledger_costs_a_query_not_an_api_call(warehouse, pg_dsn, env, stu
     assert f"0 embedded, {len(prompt_texts(warehouse)):,} skipped (already there)" in result.output
 
 
-def test_secrets_never_reach_the_api_and_the_hash_stays_the_original(warehouse, pg_dsn, env, stub):
+def test_secrets_never_reach_the_api_and_the_hash_stays_the_original(warehouse, pg_dsn, env, stub, preparer):
     result = embed(warehouse, pg_dsn, env)
     assert result.exit_code == 0, result.output
     sent = list(stub.state.seen)
@@ -146,7 +168,7 @@ def test_secrets_never_reach_the_api_and_the_hash_stays_the_original(warehouse, 
     assert not any(secret in content for secret in SECRETS.values())
 
 
-def test_an_input_over_the_token_limit_is_truncated_and_recorded(warehouse, pg_dsn, env, stub):
+def test_an_input_over_the_token_limit_is_truncated_and_recorded(warehouse, pg_dsn, env, stub, preparer):
     assert len(ENCODING.encode_ordinary(LONG)) > 8191
     result = embed(warehouse, pg_dsn, env)
     assert result.exit_code == 0, result.output  # the stub refuses inputs over 8,192 tokens

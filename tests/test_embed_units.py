@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatlake.embed.batching import Prepared, batches, fit, load_tokenizer
-from chatlake.embed.client import backoff, decode_vector, retry_after
+from chatlake.embed.client import BULK_DECODE, backoff, decode_vector, decode_vectors, retry_after
 from chatlake.embed.config import resolve_config, resolve_target, safe_dsn
 from chatlake.embed.targets import embedding_copy_data
 from chatlake.embed.errors import ApiError, ConfigError
@@ -108,10 +108,30 @@ def test_an_api_key_is_needed_unless_a_server_or_a_dry_run_is_given(tmp_path):
     assert resolve_config(environ={**env, "OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"}).api_key == "unused"
 
 
-@pytest.mark.parametrize("raw", ["not base64!", "AAAAAAA=", "AAAA"])
+def encoded(values: list[float]) -> str:
+    import base64
+    from array import array
+
+    return base64.b64encode(array("f", values).tobytes()).decode()
+
+
+@pytest.mark.parametrize("raw", ["not base64!", "AAAAAAA=", "AAAA", encoded([1.0, 2.0])])
 def test_an_answer_that_is_not_base64_float32s_is_a_one_line_api_error(raw):
     with pytest.raises(ApiError, match="not base64 float32s|dimensions"):
         decode_vector(raw, 4)
+    # the same answer among many, decoded all at once
+    many = [encoded([float(i), 0.5, -1.0, 2.0]) for i in range(BULK_DECODE)] + [raw]
+    with pytest.raises(ApiError, match="not base64 float32s|dimensions"):
+        decode_vectors(many, 4)
+
+
+def test_many_vectors_decoded_at_once_equal_those_decoded_one_by_one():
+    raws = [encoded([i / 3, -i, 1e-7 * i, 3.5e12]) for i in range(BULK_DECODE * 3)]
+    bulk = decode_vectors(raws, 4)
+    assert [list(v) for v in bulk] == [list(decode_vector(raw, 4)) for raw in raws]
+    rows = [(f"h{i}", v, 3, False) for i, v in enumerate(bulk)]
+    assert embedding_copy_data("m", rows) == embedding_copy_data("m", [(h, decode_vector(raws[i], 4), t, c)
+                                                                       for i, (h, _, t, c) in enumerate(rows)])
 
 
 def test_a_batch_of_vectors_is_one_binary_copy_stream():
