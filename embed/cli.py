@@ -153,7 +153,10 @@ def embed_command(
             out.print(f"schema applied to {label} ({cfg.dimensions} dimensions)", highlight=False)
             raise typer.Exit(EXIT_OK)
         with _Bar(enabled=not (quiet or as_json or dry_run)) as bar:
+            from chatlake.allocator import reuse_freed_memory
             from chatlake.embed.api import embed_messages
+
+            reuse_freed_memory()
 
             summary = embed_messages(cfg, on_progress=bar, recheck=recheck)
     except Interrupted as exc:

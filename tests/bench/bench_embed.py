@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE.parent))
 from embed_support.warehouse import distinct_prompts, make_warehouse  # noqa: E402
 from openai_stub import vector_bytes  # noqa: E402
 
+from chatlake.allocator import reuse_freed_memory  # noqa: E402
 from chatlake.embed import embed_messages, resolve_config  # noqa: E402
 from chatlake.embed.targets import pgvector_binary  # noqa: E402
 
@@ -113,6 +114,7 @@ def main() -> None:
     stub, base_url = start_stub(args.latency, args.dimensions)
     server = start_pg(work)
     os.environ["OPENAI_API_KEY"] = "bench"
+    reuse_freed_memory()  # as `chatlake embed` does (after the stub and Postgres have started)
     results = []
     try:
         for run in range(args.runs):
