@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 import duckdb
+import psutil
 import psycopg
 import pytest
 import tiktoken
@@ -22,7 +23,8 @@ from typer.testing import CliRunner
 from chatlake.cli import app
 from chatlake.config import data_dir
 from embed_support.rest_standin import RestStandIn
-from embed_support.warehouse import DUPLICATE, LONG, POISON, SECRET_PROMPT, SECRETS, imported_warehouse, sha
+from embed_support.warehouse import (DUPLICATE, LONG, POISON, SECRET_PROMPT, SECRETS, distinct_prompts,
+                                     imported_warehouse, make_warehouse, sha)
 from helpers import query
 from openai_stub import StubServer, StubState, vector_for
 from pg_support import fresh_database, pg_admin, pg_dsn  # noqa: F401 - fixtures
@@ -288,6 +290,41 @@ def test_ctrl_c_finishes_the_request_in_flight_records_it_and_says_how_to_resume
     rerun = subprocess.run(cmd, env={**os.environ, **env}, cwd=OUTSIDE_REPO, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert stub.state.inputs == len(prompt_texts(warehouse)) - pushed
+
+
+def test_ctrl_c_in_a_large_run_ends_the_preparing_child_too(tmp_path, pg_dsn, env, stub):
+    """A run of more texts than CHILD_MIN_TEXTS prepares them in a forked child; Ctrl+C at the
+    terminal (SIGINT to the whole process group) stops the run as usual and leaves no process."""
+    from chatlake.embed.preparing import CHILD_MIN_TEXTS
+
+    total = CHILD_MIN_TEXTS + 500
+    warehouse = make_warehouse(tmp_path / "large.duckdb", distinct_prompts(total))
+    batch = 500
+    stub.state.latency = 0.15
+    cmd = [sys.executable, "-m", "chatlake.cli", "embed", "--db", str(warehouse), "--target", pg_dsn,
+           "--dimensions", DIMS, "--batch-size", str(batch), "--concurrency", "1"]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=OUTSIDE_REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    children: set[int] = set()
+    while stub.state.inputs < 2 * batch and proc.poll() is None and time.monotonic() < deadline:
+        children |= {c.pid for c in psutil.Process(proc.pid).children(recursive=True)}
+        time.sleep(0.02)
+    assert proc.poll() is None and children, "no preparing child was seen while the run went on"
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    assert not [pid for pid in children if psutil.pid_exists(pid)]
+    pushed = len(stored(pg_dsn))
+    assert 0 < pushed == stub.state.inputs < total
+
+    stub.state.reset_counts()
+    stub.state.latency = 0.0
+    rerun = subprocess.run(cmd, env={**os.environ, **env}, cwd=OUTSIDE_REPO, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert stub.state.inputs == total - pushed
+    assert len(stored(pg_dsn)) == total
 
 
 def test_dry_run_counts_hashes_tokens_and_cost_and_sends_nothing(warehouse, pg_dsn, env, stub, pg_admin):
