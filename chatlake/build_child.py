@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 from chatlake.build import BuildResult, run_dbt
-from chatlake.forking import detach, reap
 from chatlake.errors import BuildFailed
+from chatlake.forking import detach, reap
 
 
 class DbtChild:
