@@ -19,7 +19,7 @@ from pathlib import Path
 
 from chatlake.build import BuildResult, run_dbt
 from chatlake.errors import BuildFailed
-from chatlake.forking import detach, reap
+from chatlake.forking import detach, kill, reap
 
 
 class DbtChild:
@@ -79,11 +79,9 @@ class DbtChild:
     def close(self) -> None:
         """No build for the child (nothing landed, or an error): stop it. Before a job it has
         only imported dbt, never opened the warehouse, so it can simply be killed."""
-        if self._jobs is not None and self.pid:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        if self._jobs is not None:
+            kill(self.pid)
+            self.pid = 0
         for name in ("_jobs", "_results"):
             fd = getattr(self, name)
             if fd is not None:
@@ -98,8 +96,8 @@ class DbtChild:
             os.kill(self.pid, signal.SIGINT)
             self._reap()
         except KeyboardInterrupt:
-            os.kill(self.pid, signal.SIGKILL)
-            self._reap()
+            kill(self.pid)
+            self.pid = 0
         except ProcessLookupError:
             pass
         finally:

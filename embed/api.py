@@ -198,7 +198,7 @@ class _Run:
     def _collect(self, how) -> None:
         done, _ = wait(list(self.inflight), timeout=0.5, return_when=how)
         for future in done:
-            batch = self.inflight.pop(future)
+            self.inflight.pop(future)
             try:
                 result = future.result()
             except Abandoned:
@@ -266,19 +266,15 @@ def embed_messages(
     stream = PreparedStream(texts, tokenizer, redactions, cfg.max_input_tokens)
     try:
         messages = _read_messages(cfg, label)
+        target = open_target(cfg.target) if texts or messages else None
     except BaseException:
         stream.close()
         raise
-    if not texts and not messages:
+    if target is None:
         stream.close()
         summary.seconds = time.monotonic() - started
         return summary
 
-    try:
-        target = open_target(cfg.target)
-    except BaseException:
-        stream.close()
-        raise
     ledger = Ledger(cfg.db, label, cfg.model, cfg.dimensions)
     client = EmbeddingClient(cfg, stop)
     pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="chatlake-embed")

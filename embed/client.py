@@ -85,6 +85,15 @@ def backoff(attempt: int, base: float, cap: float, hint: float | None, hint_cap:
     return delay
 
 
+def _not_float32s() -> ApiError:
+    return ApiError("the API returned a vector that is not base64 float32s")
+
+
+def _wrong_dimensions(got: int, dimensions: int) -> ApiError:
+    return ApiError(f"the API returned vectors of {got} dimensions, expected {dimensions};"
+                    " pass --dimensions to match the model")
+
+
 def decode_vector(raw, dimensions: int) -> array:
     """A base64 float32 string (or a list of floats, from servers that ignore encoding_format)."""
     if isinstance(raw, str):
@@ -92,12 +101,11 @@ def decode_vector(raw, dimensions: int) -> array:
         try:
             vec.frombytes(binascii.a2b_base64(raw))  # base64.b64decode adds a copy of each string
         except ValueError:  # binascii.Error, or a length that is not whole float32s
-            raise ApiError("the API returned a vector that is not base64 float32s") from None
+            raise _not_float32s() from None
     else:
         vec = array("f", raw)
     if len(vec) != dimensions:
-        raise ApiError(f"the API returned vectors of {len(vec)} dimensions, expected {dimensions};"
-                       " pass --dimensions to match the model")
+        raise _wrong_dimensions(len(vec), dimensions)
     return vec
 
 
@@ -111,14 +119,13 @@ def decode_vectors(raws: list[str], dimensions: int) -> list[memoryview]:
     try:
         decoded = pl.Series(raws, dtype=pl.String).str.decode("base64")
     except pl.exceptions.PolarsError:
-        raise ApiError("the API returned a vector that is not base64 float32s") from None
+        raise _not_float32s() from None
     sizes = decoded.bin.size()
     if sizes.min() != sizes.max() or sizes.min() != 4 * dimensions:
         wrong = next(size for size in sizes if size != 4 * dimensions)
         if wrong % 4:
-            raise ApiError("the API returned a vector that is not base64 float32s")
-        raise ApiError(f"the API returned vectors of {wrong // 4} dimensions, expected {dimensions};"
-                       " pass --dimensions to match the model")
+            raise _not_float32s()
+        raise _wrong_dimensions(wrong // 4, dimensions)
     column = decoded.to_arrow()
     offsets, data = column.buffers()[1:3]
     start = column.offset  # the first vector's offset into the data buffer (0 unless sliced)

@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from chatlake.extract.discover import FileStat, Walk, walk_roots
 from chatlake.extract.exports.land import ExportResult, land_exports, plan_exports
@@ -23,6 +23,9 @@ from chatlake.extract.lines import (
 )
 from chatlake.extract.schema import ensure_raw_schema
 from chatlake.extract.state import HEAD_BYTES, Action, LandedState, fingerprint, head_matches, plan
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # Hand buffered lines to DuckDB once they hold this much text: bounds memory on big trees.
 FLUSH_BYTES = 32 << 20
