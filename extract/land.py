@@ -37,6 +37,16 @@ LOAD_MEMORY_LIMIT = "512MB"
 # few lines does not pay for importing polars and pyarrow (about 0.35 s of a short import).
 SMALL_BATCH_LINES = 4096
 SMALL_BATCH_BYTES = 8 << 20
+# A line longer than this lands alone, under a memory limit sized for it: DuckDB's JSON parser
+# asks for several times a line's size in one piece, so a 50 MB line (a pasted image, a
+# `progress` record holding an agent's context) does not fit in LOAD_MEMORY_LIMIT, and an
+# out-of-memory error aborts the load's whole transaction.
+HUGE_LINE_BYTES = 4 << 20
+# Memory a lone huge line may use, as a multiple of its size: 20x was the least that landed
+# lines of 50, 100 and 200 MB (BENCHMARKS.md); the rest is margin.
+HUGE_LINE_MEMORY_FACTOR = 32
+# The share of this machine's memory a lone huge line may use; a longer line is rejected.
+HUGE_LINE_MEMORY_SHARE = 0.5
 
 # raw.files' columns, in order, with their types.
 STATE_COLUMNS = {
@@ -185,12 +195,47 @@ class _Writer:
             raise self.error
 
 
-def _land_batch(load_id: int, lines: pl.DataFrame | list[list], bad: list[tuple]) -> Callable:
+def physical_memory() -> int:
+    """Bytes of memory this machine has (0 when the platform does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def huge_line_memory(size: int, machine_memory: int) -> int | None:
+    """The DuckDB memory limit to land a line of `size` bytes alone, or None when the line
+    needs more than this machine may give it (it is then rejected, and the rest lands)."""
+    needed = max(_bytes(LOAD_MEMORY_LIMIT), size * HUGE_LINE_MEMORY_FACTOR)
+    if machine_memory and needed > machine_memory * HUGE_LINE_MEMORY_SHARE:
+        return None
+    return needed
+
+
+def too_large_reason(size: int, machine_memory: int) -> str:
+    most = int(machine_memory * HUGE_LINE_MEMORY_SHARE / HUGE_LINE_MEMORY_FACTOR)
+    return f"line too large to land: {_mib(size)} (this machine lands lines up to {_mib(most)})"
+
+
+def _bytes(limit: str) -> int:
+    number, unit = limit[:-2], limit[-2:].upper()
+    return int(number) << {"KB": 10, "MB": 20, "GB": 30}[unit]
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):,.0f} MB"
+
+
+def _land_batch(load_id: int, lines: pl.DataFrame | list[list], bad: list[tuple],
+                memory_limit: int | None = None) -> Callable:
     """A job landing one batch of lines: a polars frame, or for a small batch the four columns
-    as lists (source_file, byte_offset, line_no, line)."""
+    as lists (source_file, byte_offset, line_no, line). `memory_limit` (bytes) replaces
+    LOAD_MEMORY_LIMIT while the batch lands."""
     def job(con) -> None:
         rejects = list(bad)
         rows = _register_lines(con, lines)
+        if memory_limit is not None:
+            con.execute(f"set memory_limit = '{memory_limit // (1 << 20)}MB'")
         if rows:
             try:
                 landed = con.execute(LAND_SQL.replace("$load_id", str(int(load_id)))).fetchone()[0]
@@ -202,6 +247,8 @@ def _land_batch(load_id: int, lines: pl.DataFrame | list[list], bad: list[tuple]
                     rejects.append((source_file, line_no, offset, reason, text[:1024]))
             finally:
                 _unregister_lines(con, lines)
+                if memory_limit is not None:
+                    con.execute(f"set memory_limit = '{LOAD_MEMORY_LIMIT}'")
         if rejects:
             con.executemany("insert into raw.rejected_lines values (?, ?, ?, ?, ?, ?)",
                             [[load_id, *r] for r in rejects])
@@ -245,13 +292,16 @@ class _Buffer:
         self.bad: list[tuple] = []  # lines rejected before DuckDB sees them (not UTF-8)
         self.text_bytes = 0
 
-    def mark(self) -> tuple[int, int]:
-        return len(self.texts), len(self.bad)
-
-    def drop_since(self, mark: tuple[int, int]) -> None:
-        for column in (self.files, self.offsets, self.line_nos, self.texts):
-            del column[mark[0]:]
-        del self.bad[mark[1]:]
+    def drop_file(self, path: str) -> None:
+        """Forget the buffered lines of one file (it failed midway; what was already handed
+        over is deleted by `_forget_file`)."""
+        keep = [i for i, f in enumerate(self.files) if f != path]
+        if len(keep) < len(self.files):
+            for name in ("files", "offsets", "line_nos", "texts"):
+                column = getattr(self, name)
+                setattr(self, name, [column[i] for i in keep])
+            self.text_bytes = sum(len(t) for t in self.texts)
+        self.bad = [b for b in self.bad if b[0] != path]
 
     def take(self, path: str, offset: int, line_no: int, data: bytes) -> None:
         if is_blank(data):
@@ -266,7 +316,20 @@ class _Buffer:
         self.texts.append(text)
         self.text_bytes += len(data)
 
-    def hand_over(self, writer: _Writer, load_id: int) -> None:
+    def take_huge(self, writer: _Writer, load_id: int, path: str, offset: int, line_no: int,
+                  data: bytes, machine_memory: int) -> None:
+        """Land a line over HUGE_LINE_BYTES in a batch of its own, or reject it if it is too
+        large for this machine."""
+        self.hand_over(writer, load_id)
+        memory = huge_line_memory(len(data), machine_memory)
+        if memory is None:
+            self.bad.append((path, line_no, offset, too_large_reason(len(data), machine_memory),
+                             reject_head(data)))
+            return
+        self.take(path, offset, line_no, data)
+        self.hand_over(writer, load_id, memory_limit=memory)
+
+    def hand_over(self, writer: _Writer, load_id: int, memory_limit: int | None = None) -> None:
         if not self.texts and not self.bad:
             return
         if len(self.texts) <= SMALL_BATCH_LINES and self.text_bytes <= SMALL_BATCH_BYTES:
@@ -277,7 +340,7 @@ class _Buffer:
                 {"source_file": self.files, "byte_offset": self.offsets, "line_no": self.line_nos, "line": self.texts},
                 schema={"source_file": pl.String, "byte_offset": pl.Int64, "line_no": pl.Int64, "line": pl.String},
             )
-        writer.submit(_land_batch(load_id, lines, self.bad))
+        writer.submit(_land_batch(load_id, lines, self.bad, memory_limit))
         self.__init__()
 
 
@@ -333,6 +396,9 @@ def _land_file(writer: _Writer, buffer: _Buffer, states: list[tuple], load_id: i
             if not raw.terminated and not is_complete_record(raw.data):
                 break  # still being written: the next load reads it whole
             end_offset, end_line = line_end(raw), raw.line_no
+            if len(raw.data) > HUGE_LINE_BYTES:
+                buffer.take_huge(writer, load_id, path, raw.offset, raw.line_no, raw.data, physical_memory())
+                continue
             buffer.take(path, raw.offset, raw.line_no, raw.data)
             if buffer.text_bytes >= FLUSH_BYTES:
                 buffer.hand_over(writer, load_id)
@@ -439,12 +505,11 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
         for stat, action in todo:
             if on_progress:
                 on_progress(done, total, result.bytes_read, stat.path)
-            mark = buffer.mark()
             try:
                 _land_file(writer, buffer, states, load_id, stat, action, landed.get(stat.path), result)
             except OSError as exc:
                 # Unreadable or vanished mid-read: forget this file's part of the load.
-                buffer.drop_since(mark)
+                buffer.drop_file(stat.path)
                 writer.submit(_forget_file(stat.path, load_id))
                 result.files_failed += 1
                 result.failures.append(FileFailure(stat.path, exc.strerror or str(exc)))

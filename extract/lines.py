@@ -31,10 +31,15 @@ def iter_lines(
     offset = start_offset
     line_no = start_line_no
     pending = b""
+    # Pieces of a line longer than a chunk, joined once its end is found: appending each
+    # chunk to the piece before would copy a 500 MB line dozens of times.
+    pieces: list[bytes] = []
     first = True
     while True:
         chunk = stream.read(chunk_size)
         if not chunk:
+            if pieces:
+                pending = b"".join([*pieces, pending])
             if pending:
                 yield RawLine(offset, line_no + 1, pending, terminated=False)
             return
@@ -43,6 +48,13 @@ def iter_lines(
             if after_unterminated and chunk.startswith(b"\n"):
                 chunk = chunk[1:]
                 offset += 1
+        if b"\n" not in chunk:
+            pieces.append(pending)
+            pending = chunk
+            continue
+        if pieces:
+            pending = b"".join([*pieces, pending])
+            pieces = []
         buf = pending + chunk if pending else chunk
         start = 0
         find = buf.find

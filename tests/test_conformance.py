@@ -26,6 +26,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 ROOT = os.path.abspath(CORPUS)
+# Other agents' transcripts (Codex CLI, Gemini CLI, Copilot CLI) are not Claude Code's format.
+OTHER_AGENTS = "agents"
 CCL = "claude-code-log-iansherr-fork/test/test_data"
 RP = f"{CCL}/real_projects"
 MSG = "claude-code-log-iansherr-fork/docs/development/messages"
@@ -50,6 +52,11 @@ WRAPPERS = ("ide_opened_file", "ide_selection", "system-reminder")
 WHITESPACE = " \t\n\r"
 
 
+def claude_roots() -> list[Path]:
+    """The corpus's top-level folders, less the other agents'."""
+    return [Path(ROOT, d) for d in sorted(os.listdir(ROOT)) if d != OTHER_AGENTS and Path(ROOT, d).is_dir()]
+
+
 def rel(path: str) -> str:
     return os.path.relpath(path, ROOT)
 
@@ -57,7 +64,9 @@ def rel(path: str) -> str:
 def transcript_files() -> list[str]:
     """Every Claude Code transcript under the corpus (FORMAT.md section 1), relative paths."""
     found = []
-    for dirpath, _dirs, names in os.walk(ROOT):
+    for dirpath, dirs, names in os.walk(ROOT):
+        if dirpath == ROOT and OTHER_AGENTS in dirs:
+            dirs.remove(OTHER_AGENTS)
         for name in names:
             if name.endswith(".jsonl") and name != "journal.jsonl":
                 found.append(rel(os.path.join(dirpath, name)))
@@ -158,7 +167,7 @@ def corpus_db(tmp_path_factory):
         mp.setenv("HOME", str(home))
         for var in ("XDG_DATA_HOME", "CHATLAKE_DB", "CLAUDE_CONFIG_DIR", "CHATLAKE_ROOTS"):
             mp.delenv(var, raising=False)
-        summary = import_transcripts([Path(ROOT)], db)
+        summary = import_transcripts(claude_roots(), db)
     return db, summary
 
 
@@ -436,7 +445,7 @@ def test_a_conflicting_replay_keeps_the_earliest_copy(db):
 
 
 def test_a_second_import_of_the_unchanged_corpus_is_a_no_op(db, summary):
-    again = import_transcripts([Path(ROOT)], db)
+    again = import_transcripts(claude_roots(), db)
     assert again.ok
     assert (again.files_unchanged, again.files_new, again.lines_landed, again.lines_rejected) == (188, 0, 0, 0)
     assert not again.built

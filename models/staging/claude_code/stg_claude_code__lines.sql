@@ -13,7 +13,7 @@ renamed as (
         uuid,
         parent_uuid,
         session_id,
-        try_cast(record_timestamp as timestamptz) as created_at,
+        {{ plausible_time('try_cast(record_timestamp as timestamptz)') }} as created_at,
         is_sidechain,
         agent_id,
         is_meta,

@@ -11,8 +11,8 @@ renamed as (
         source_file,
         file_position,
         title,
-        to_timestamp(created_epoch) as created_at,
-        to_timestamp(updated_epoch) as updated_at,
+        {{ plausible_time_from_epoch('created_epoch') }} as created_at,
+        {{ plausible_time_from_epoch('updated_epoch') }} as updated_at,
         message_count
     from source
 )

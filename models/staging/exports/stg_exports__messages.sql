@@ -14,7 +14,7 @@ renamed as (
         role,
         content_type,
         is_hidden,
-        to_timestamp(created_epoch) as created_at,
+        {{ plausible_time_from_epoch('created_epoch') }} as created_at,
         text,
         image_count,
         attachment_count,
