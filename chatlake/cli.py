@@ -123,7 +123,7 @@ def import_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     wait: bool = typer.Option(False, "--wait", help="Wait for another writer to finish instead of exiting."),
-    example: bool = typer.Option(False, "--example", help="Import a small generated example tree instead."),
+    example: bool = typer.Option(False, "--example", help="Import a small generated example tree instead, into a warehouse of its own (~/.local/share/chatlake/example.duckdb unless --db is given)."),
     source_kind: Optional[str] = typer.Option(None, "--source-kind", help="Kind of the export files: auto (detect from content, the default), chatgpt or claude_ai."),
 ) -> None:
     """Land new transcript lines in DuckDB and rebuild the marts incrementally with dbt."""
@@ -131,6 +131,8 @@ def import_command(
         if roots:
             fail("--example takes no ROOT", 2)
         roots = [example_tree()]
+        # Generated prompts never go into the real warehouse: $CHATLAKE_DB is the real one too.
+        db = db or data_dir() / "example.duckdb"
     for root in roots or []:
         if not root.exists():
             fail(f"{root}: no such file or directory", 2)
@@ -141,6 +143,14 @@ def import_command(
             parse_kind(source_kind)
         except ChatlakeError as exc:
             fail(str(exc), 2)
+    try:
+        from chatlake.project import upgrade_notice
+
+        notice = upgrade_notice()
+    except ChatlakeError as exc:
+        fail(str(exc), 2)
+    if notice and not as_json:
+        err.print(f"[yellow]note:[/] {notice}", highlight=False)
     try:
         with _ProgressBar(enabled=not (quiet or as_json)) as bar:
             summary = import_transcripts(roots or None, db, full_refresh=full_refresh,
@@ -158,6 +168,55 @@ def import_command(
         for failure in summary.failures + summary.test_failures:
             err.print(failure, highlight=False)
     raise typer.Exit(0 if summary.ok else 1)
+
+
+project_app = typer.Typer(help="Your own copy of the dbt project (seeds, marts, analyses): init, path, diff.",
+                          no_args_is_help=True)
+app.add_typer(project_app, name="project")
+
+
+@project_app.command("init")
+def project_init_command(
+    directory: Path = typer.Argument(..., help="Folder for the copy (made if missing)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the shipped files in a folder that already holds a copy."),
+) -> None:
+    """Copy the dbt project to DIRECTORY; set $CHATLAKE_PROJECT_DIR to it to make every command use it."""
+    from chatlake.project import init_project
+
+    try:
+        result = init_project(directory, force=force)
+    except ChatlakeError as exc:
+        fail(str(exc), 2)
+    except OSError as exc:
+        fail(f"{directory}: {exc.strerror or exc}")
+    out.print(f"copied {result.files} files to {result.path}", highlight=False)
+    out.print(f"use it:  export CHATLAKE_PROJECT_DIR={result.path}", highlight=False)
+    out.print("then `chatlake import --full-refresh` applies your seeds and marts", highlight=False)
+
+
+@project_app.command("path")
+def project_path_command() -> None:
+    """Print the dbt project every command uses."""
+    from chatlake.config import project_dir
+
+    try:
+        out.print(str(project_dir()), highlight=False)
+    except ChatlakeError as exc:
+        fail(str(exc), 2)
+
+
+@project_app.command("diff")
+def project_diff_command() -> None:
+    """List the installed project's files that your copy lacks or changed (exit 1 if any)."""
+    from chatlake.project import project_diff
+
+    try:
+        changed = project_diff()
+    except ChatlakeError as exc:
+        fail(str(exc), 2)
+    for line in changed:
+        out.print(line, highlight=False)
+    raise typer.Exit(1 if changed else 0)
 
 
 from chatlake.embed.cli import embed_command  # noqa: E402

@@ -20,8 +20,27 @@ def resolve_db(flag: str | os.PathLike | None = None, environ: dict[str, str] | 
     return Path(chosen).expanduser().resolve()
 
 
-def project_dir() -> Path:
-    """The dbt project: shipped as `chatlake/project` by a wheel, the repository root in a checkout."""
+PROJECT_ENV = "CHATLAKE_PROJECT_DIR"
+
+
+def project_dir(environ: dict[str, str] | None = None) -> Path:
+    """The dbt project every command uses: `$CHATLAKE_PROJECT_DIR` (a copy the user owns, made by
+    `chatlake project init`), else the one installed with chatlake."""
+    env = os.environ if environ is None else environ
+    chosen = env.get(PROJECT_ENV)
+    if chosen:
+        path = Path(chosen).expanduser().resolve()
+        if not (path / "dbt_project.yml").is_file():
+            from chatlake.errors import ProjectMissing
+
+            raise ProjectMissing(f"${PROJECT_ENV} is {chosen}, which holds no dbt_project.yml"
+                                 " (make one with: chatlake project init DIR)")
+        return path
+    return installed_project_dir()
+
+
+def installed_project_dir() -> Path:
+    """The dbt project shipped with chatlake: `chatlake/project` in a wheel, the repository root in a checkout."""
     here = Path(__file__).resolve().parent
     for candidate in (here / "project", here.parent):
         if (candidate / "dbt_project.yml").is_file():

@@ -11,3 +11,7 @@ class DatabaseLocked(ChatlakeError):
 
 class BuildFailed(ChatlakeError):
     """dbt could not run at all (not: a test failed)."""
+
+
+class ProjectMissing(ChatlakeError):
+    """The dbt project chosen by `$CHATLAKE_PROJECT_DIR` is not there."""
