@@ -216,3 +216,22 @@ def test_linked_and_overlapping_roots_land_each_file_once(tmp_path, db):
     assert [r[:3] for r in _lines(db)] == [
         (f"{root}/-elsewhere/s-2.jsonl", 1, "u-2"), (f"{root}/-w/s-1.jsonl", 1, "u-1")]
     assert _extract(db, [root, linked_root]).load_id is None  # the same names on the next walk
+
+
+def test_a_warehouse_landed_before_tails_were_kept_goes_on_appending(tmp_path, db):
+    root = tmp_path / "projects"
+    root.mkdir()
+    transcript = root / "s-1.jsonl"
+    transcript.write_bytes(_record("u-1", "first"))
+    _extract(db, [root])
+    con = connect(db)
+    con.execute("alter table raw.files drop column tail_sha")  # as an earlier chatlake made it
+    con.close()
+    with open(transcript, "ab") as fh:
+        fh.write(_record("u-2", "second"))
+
+    result = _extract(db, [root])
+
+    assert result.files_appended == 1 and result.lines_landed == 1
+    assert [r[2] for r in _lines(db)] == ["u-1", "u-2"]
+    assert query(db, "select tail_sha is not null from raw.files") == [(True,)]
