@@ -12,7 +12,7 @@ from chatlake.build import INCREMENT_SELECTOR, BuildResult, preload_dbt, project
 from chatlake.build_child import DbtChild
 from chatlake.config import resolve_db
 from chatlake.db import connect, table_exists
-from chatlake.extract.discover import default_roots
+from chatlake.extract.discover import default_roots, walk_roots
 from chatlake.extract import unchanged
 
 if TYPE_CHECKING:
@@ -147,12 +147,13 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
     """The import after the walk: land, build when anything changed, record what was done."""
     from chatlake.extract import extract
 
+    walk = verdict.walk or walk_roots(roots)
     con = connect(db_path, wait=wait)
     try:
         before = _count_messages(con)
         # a load is followed by a build: dbt's imports overlap the reading
-        result = extract(con, roots, on_progress, source_kind=source_kind, walk=verdict.walk,
-                         on_load=None if child else preload_dbt)
+        result = extract(con, roots, on_progress, source_kind=source_kind, walk=walk,
+                         on_load=None if child else preload_dbt, rescan=full_refresh)
         needs_build = full_refresh or result.changed or _marts_behind(con)
         built_with = _built_fingerprint(con) if needs_build else None
         landed = None if needs_build else _landed_stats(con)
@@ -165,7 +166,7 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
         files_appended=result.files_appended,
         files_unchanged=result.files_unchanged,
         files_rewritten=result.files_rewritten,
-        files_failed=result.files_failed,
+        files_failed=result.files_failed - len(set(walk.errors) & verdict.reported),
         lines_landed=result.lines_landed,
         lines_rejected=result.lines_rejected,
         sessions_touched=result.sessions_touched,
@@ -173,7 +174,7 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
         conversations_landed=result.exports.conversations_landed,
         conversations_unchanged=result.exports.conversations_unchanged,
         conversations_rejected=result.exports.conversations_rejected,
-        failures=[f"{f.path}: {f.error}" for f in result.failures],
+        failures=[f"{f.path}: {f.error}" for f in result.failures if (f.path, f.error) not in verdict.reported],
     )
     whole_project = None
     if needs_build:
@@ -199,9 +200,12 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
     else:
         summary.human_messages_total = before
     summary.human_messages_added = max(0, summary.human_messages_total - before)
-    if summary.ok and not summary.export_files_seen and landed is not None:
+    # Places the walk could not read do not keep the record away: they are reported now and
+    # remembered, so the imports after this one stay quiet about them until they change.
+    only_walk_failed = result.files_failed == len(walk.errors)
+    if summary.build_ok and only_walk_failed and not summary.export_files_seen and landed is not None:
         # after the last connection closed: the record keeps the warehouse file's final size and mtime
-        unchanged.remember(db_path, roots, source_kind, landed, summary.human_messages_total)
+        unchanged.remember(db_path, roots, source_kind, landed, summary.human_messages_total, walk.errors)
     summary.seconds = time.monotonic() - started
     return summary
 

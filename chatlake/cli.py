@@ -119,7 +119,7 @@ def print_summary(s: ImportSummary) -> None:
 def import_command(
     roots: Optional[list[Path]] = typer.Argument(None, help="Folders of transcripts (default: ~/.claude/projects and $CLAUDE_CONFIG_DIR/projects), or ChatGPT / Claude.ai exports (conversations.json or the .zip; folders are searched for conversations*.json and export zips)."),
     db: Optional[Path] = DB_OPTION,
-    full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild every mart from the raw layer."),
+    full_refresh: bool = typer.Option(False, "--full-refresh", help="Read every transcript again (replacing its lines) and rebuild every mart from the raw layer."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     wait: bool = typer.Option(False, "--wait", help="Wait for another writer to finish instead of exiting."),

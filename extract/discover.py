@@ -13,11 +13,31 @@ NOT_TRANSCRIPTS = frozenset({"journal.jsonl"})
 
 @dataclass(frozen=True)
 class FileStat:
-    """A transcript file as seen by one stat call."""
+    """A transcript file as seen by one stat call.
+
+    `path` names the file in raw.* and in messages (see `source_name`); `os_path` is the name to
+    open it by when that differs, for a path holding bytes that are not UTF-8.
+    """
 
     path: str
     size: int
     mtime_ns: int
+    os_path: str = ""
+
+    @property
+    def open_path(self) -> str:
+        return self.os_path or self.path
+
+
+def source_name(path: str) -> str:
+    """The text naming `path` in raw.*: the path itself when it is UTF-8, else each byte that is not
+    written `\\xHH` (Python's backslashreplace). UTF-8 paths keep the name earlier loads stored,
+    and the same file always gets the same name."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # os.scandir hands such bytes over as lone surrogates
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
 
 
 def default_roots(environ: dict[str, str] | None = None) -> list[Path]:
@@ -47,43 +67,76 @@ def is_transcript_name(name: str) -> bool:
 def discover(
     roots: list[Path], other: Callable[[str], bool] | None = None, others: dict[str, FileStat] | None = None,
 ) -> tuple[list[FileStat], list[tuple[str, str]]]:
-    """Walk every root recursively; return the transcript files and (path, error) for unreadable places.
+    """Walk every root; return the transcript files and (path, error) for unreadable places.
 
     Files whose name `other` accepts (export candidates) are stat'ed into `others` during the
     same walk, so a second kind of input does not cost a second walk of a large tree.
-    """
-    found: dict[str, FileStat] = {}
-    errors: list[tuple[str, str]] = []
 
-    def walk(directory: str) -> None:
-        try:
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
-                            walk(entry.path)
-                        elif is_transcript_name(entry.name) and entry.is_file():
-                            st = entry.stat()
-                            found[entry.path] = FileStat(entry.path, st.st_size, st.st_mtime_ns)
-                        elif other is not None and other(entry.name) and entry.is_file():
-                            st = entry.stat()
-                            others[entry.path] = FileStat(entry.path, st.st_size, st.st_mtime_ns)
-                    except OSError as exc:
-                        errors.append((entry.path, exc.strerror or str(exc)))
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            errors.append((directory, exc.strerror or str(exc)))
+    Symlinked folders are followed. Each folder is walked once and each file is found once, however
+    many roots or links lead to it: it keeps the path with the fewest symlinks in it, then the
+    smallest, so the name it lands under does not change from one walk to the next. The walk keeps
+    its own stack of folders, so no depth of tree exhausts Python's recursion limit.
+    """
+    found: dict[tuple[int, int], tuple[tuple[int, str], FileStat]] = {}
+    candidates: dict[tuple[int, int], tuple[tuple[int, str], FileStat]] = {}
+    errors: list[tuple[str, str]] = []
+    walked: set[tuple[int, int]] = set()
+    # Folders still to walk, by the number of symlinks on their path: a level is walked whole
+    # before the next, so a folder reached directly is claimed before any link to it is followed.
+    levels: dict[int, list[str]] = {}
+
+    def keep(into: dict, links: int, path: str, st: os.stat_result) -> None:
+        identity = (st.st_dev, st.st_ino)
+        held = into.get(identity)
+        if held is None or (links, path) < held[0]:
+            name = path if path.isascii() else source_name(path)
+            into[identity] = ((links, path), FileStat(name, st.st_size, st.st_mtime_ns, "" if name == path else path))
+
+    def failed(path: str, exc: OSError) -> None:
+        errors.append((source_name(path), exc.strerror or str(exc)))
 
     for root in roots:
         root_path = os.path.abspath(root)
+        links = 0 if os.path.realpath(root_path) == root_path else 1
         if os.path.isfile(root_path):
             if root_path.endswith(".jsonl"):
-                st = os.stat(root_path)
-                found[root_path] = FileStat(root_path, st.st_size, st.st_mtime_ns)
+                try:
+                    keep(found, links, root_path, os.stat(root_path))
+                except OSError as exc:
+                    failed(root_path, exc)
             continue
-        walk(root_path)
-    return sorted(found.values(), key=lambda f: f.path), errors
+        levels.setdefault(links, []).append(root_path)
+
+    while levels:
+        links = min(levels)
+        stack = sorted(levels.pop(links), reverse=True)
+        while stack:
+            directory = stack.pop()
+            try:
+                st = os.stat(directory)
+                if (st.st_dev, st.st_ino) in walked:
+                    continue  # an overlapping root, or a link back into the tree
+                walked.add((st.st_dev, st.st_ino))
+                with os.scandir(directory) as entries:
+                    for entry in entries:
+                        try:
+                            if entry.is_dir(follow_symlinks=False):
+                                stack.append(entry.path)
+                            elif entry.is_symlink() and entry.is_dir():
+                                levels.setdefault(links + 1, []).append(entry.path)
+                            elif is_transcript_name(entry.name) and entry.is_file():
+                                keep(found, links + entry.is_symlink(), entry.path, entry.stat())
+                            elif other is not None and other(entry.name) and entry.is_file():
+                                keep(candidates, links + entry.is_symlink(), entry.path, entry.stat())
+                        except OSError as exc:
+                            failed(entry.path, exc)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                failed(directory, exc)
+    if others is not None:
+        others.update((stat.path, stat) for _, stat in candidates.values())
+    return sorted((stat for _, stat in found.values()), key=lambda f: f.path), sorted(errors)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ pulls out the envelope fields and stores the line as JSON.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -16,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from chatlake.extract.discover import FileStat, Walk, walk_roots
+from chatlake.extract.discover import FileStat, Walk, source_name, walk_roots
 from chatlake.extract.exports.land import ExportResult, land_exports, plan_exports
 from chatlake.extract.lines import (
     decode, is_blank, is_complete_record, iter_lines, json_error, line_end, reject_head,
 )
 from chatlake.extract.schema import ensure_raw_schema
-from chatlake.extract.state import HEAD_BYTES, Action, LandedState, fingerprint, head_matches, plan
+from chatlake.extract.state import (
+    HEAD_BYTES, Action, LandedState, fingerprint, head_matches, plan, tail_matches, tail_start,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -52,7 +53,7 @@ HUGE_LINE_MEMORY_SHARE = 0.5
 STATE_COLUMNS = {
     "source_file": "varchar", "size": "bigint", "mtime_ns": "bigint", "landed_offset": "bigint",
     "landed_lines": "bigint", "head_len": "bigint", "head_sha": "varchar", "first_load_id": "bigint",
-    "last_load_id": "bigint",
+    "last_load_id": "bigint", "tail_sha": "varchar",
 }
 # Envelope fields pulled out of each line, in raw.lines column order after record_type, plus
 # `toolUseResult` (only tested for presence). One json_extract parses a line once for all of
@@ -347,7 +348,7 @@ class _Buffer:
 def _read_landed(con) -> dict[str, LandedState]:
     rows = con.execute(
         "select source_file, size, mtime_ns, landed_offset, landed_lines, head_len, head_sha, first_load_id,"
-        " last_load_id from raw.files"
+        " last_load_id, tail_sha from raw.files"
     ).fetchall()
     return {r[0]: LandedState(*r) for r in rows}
 
@@ -376,13 +377,15 @@ def _land_file(writer: _Writer, buffer: _Buffer, states: list[tuple], load_id: i
                action: Action, landed: LandedState | None, result: ExtractResult) -> None:
     """Read one file's new complete lines into the buffer and note its state; raises OSError."""
     path = stat.path
-    with open(path, "rb") as stream:
+    with open(stat.open_path, "rb") as stream:
         head = stream.read(HEAD_BYTES)
-        if action in (Action.APPENDED, Action.CHECK) and landed is not None and not head_matches(head, landed):
+        if action in (Action.APPENDED, Action.CHECK) and landed is not None and not (
+                head_matches(head, landed) and tail_matches(_tail(stream, landed.landed_offset), landed)):
             action = Action.REWRITTEN
         if action is Action.CHECK:
             states.append((path, landed.size, stat.mtime_ns, landed.landed_offset, landed.landed_lines,
-                           landed.head_len, landed.head_sha, landed.first_load_id, landed.last_load_id))
+                           landed.head_len, landed.head_sha, landed.first_load_id, landed.last_load_id,
+                           landed.tail_sha))
             result.files_unchanged += 1
             return
         start_offset, start_line = (landed.landed_offset, landed.landed_lines) if action is Action.APPENDED else (0, 0)
@@ -402,7 +405,10 @@ def _land_file(writer: _Writer, buffer: _Buffer, states: list[tuple], load_id: i
             buffer.take(path, raw.offset, raw.line_no, raw.data)
             if buffer.text_bytes >= FLUSH_BYTES:
                 buffer.hand_over(writer, load_id)
-        size = max(end_offset, os.fstat(stream.fileno()).st_size)
+        # The size is what the reader saw up to its end of file, not a later stat: bytes written
+        # after that read make the file bigger than recorded, so the next load reads them.
+        size = stream.tell()
+        tail_sha = fingerprint(_tail(stream, end_offset))
     result.bytes_read += end_offset - start_offset
     if action is Action.REWRITTEN:
         buffer.hand_over(writer, load_id)
@@ -410,13 +416,20 @@ def _land_file(writer: _Writer, buffer: _Buffer, states: list[tuple], load_id: i
     first_load_id = landed.first_load_id if landed is not None and action is Action.APPENDED else load_id
     head_len = len(head)
     states.append((path, size, stat.mtime_ns, end_offset, end_line, head_len, fingerprint(head),
-                   first_load_id, load_id))
+                   first_load_id, load_id, tail_sha))
     if action is Action.NEW:
         result.files_new += 1
     elif action is Action.APPENDED:
         result.files_appended += 1
     else:
         result.files_rewritten += 1
+
+
+def _tail(stream, landed_offset: int) -> bytes:
+    """The fingerprinted bytes just before `landed_offset` (state.TAIL_BYTES)."""
+    start = tail_start(landed_offset)
+    stream.seek(start)
+    return stream.read(landed_offset - start)
 
 
 def _write_states(con, states: list[tuple]) -> None:
@@ -432,14 +445,16 @@ def _write_states(con, states: list[tuple]) -> None:
 
 def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
             source_kind: str | None = None, walk: Walk | None = None,
-            on_load: Callable[[], None] | None = None) -> ExtractResult:
+            on_load: Callable[[], None] | None = None, rescan: bool = False) -> ExtractResult:
     """Land every new complete line under `roots` in one transaction and return the counts.
 
     Export files among the roots (ChatGPT, Claude.ai; `source_kind` forces their kind) land in
     the same transaction. The caller owns the connection. Nothing is committed unless the whole load succeeds;
     an interruption rolls back and the next call redoes the same work. `walk` is a walk of the
     same roots the caller has just made (the roots are walked here otherwise); `on_load` is
-    called once, before anything is read, when there is something to land.
+    called once, before anything is read, when there is something to land. `rescan` reads every
+    landed file again from its start and replaces its lines, for changes its size, mtime and
+    fingerprints cannot show.
     """
     started = time.monotonic()
     result = ExtractResult()
@@ -456,7 +471,7 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
     con.execute(f"set memory_limit = '{LOAD_MEMORY_LIMIT}'")
     try:
         return _extract(con, roots, stats, walk_errors, export_candidates, result, started, wall_started,
-                        on_progress, source_kind, on_load)
+                        on_progress, source_kind, on_load, rescan)
     finally:
         try:
             con.execute(f"set memory_limit = '{memory_limit}'")
@@ -467,7 +482,7 @@ def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
 def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractResult, started: float,
              wall_started: datetime,
              on_progress: ProgressFn | None, source_kind: str | None = None,
-             on_load: Callable[[], None] | None = None) -> ExtractResult:
+             on_load: Callable[[], None] | None = None, rescan: bool = False) -> ExtractResult:
     con.execute("begin transaction")
     writer: _Writer | None = None
     try:
@@ -477,12 +492,15 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
         todo = []
         for stat in stats:
             action = plan(stat.size, stat.mtime_ns, landed.get(stat.path))
+            if rescan and action is not Action.NEW:
+                action = Action.REWRITTEN
             if action is Action.UNCHANGED:
                 result.files_unchanged += 1
             else:
                 todo.append((stat, action))
-        if not todo and not walk_errors and not export_plan.todo and not result.exports.failures:
-            # Nothing to land: leave no trace, not even a load id.
+        if not todo and not export_plan.todo and not result.exports.failures:
+            # Nothing to land: leave no trace, not even a load id. Unreadable places the walk met
+            # are in the result's failures; they change nothing in the warehouse.
             con.execute("rollback")
             result.seconds = time.monotonic() - started
             if on_progress:
@@ -495,7 +513,7 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
         result.load_id = load_id
         con.execute(
             "insert into raw.loads (load_id, started_at, roots) values (?, ?, ?)",
-            [load_id, wall_started, [str(r) for r in roots]],
+            [load_id, wall_started, [source_name(str(r)) for r in roots]],
         )
         writer = _Writer(con)
         buffer = _Buffer()

@@ -29,9 +29,12 @@ RAW_DDL = [
         head_len bigint not null,
         head_sha varchar not null,
         first_load_id bigint not null,
-        last_load_id bigint not null
+        last_load_id bigint not null,
+        tail_sha varchar
     )
     """,
+    # Warehouses made before the tail of what was landed was fingerprinted.
+    "alter table raw.files add column if not exists tail_sha varchar",
     """
     create table if not exists raw.lines (
         load_id bigint not null,

@@ -9,6 +9,9 @@ from enum import Enum
 # How many leading bytes identify a file's content. Claude Code only appends, so a
 # change here means the file was replaced, not extended.
 HEAD_BYTES = 4096
+# How many bytes before the landed offset are fingerprinted too: a rewrite that keeps the head
+# (same-size edits, or a copy that shares the first lines and grows) changes what was landed last.
+TAIL_BYTES = 4096
 
 
 class Action(str, Enum):
@@ -32,6 +35,7 @@ class LandedState:
     head_sha: str
     first_load_id: int = 0
     last_load_id: int = 0  # the last load that added or replaced lines of the file
+    tail_sha: str | None = None  # of the TAIL_BYTES before landed_offset; None from loads before it was kept
 
 
 def fingerprint(head: bytes) -> str:
@@ -50,6 +54,16 @@ def plan(size: int, mtime_ns: int, landed: LandedState | None) -> Action:
     if size == landed.size:
         return Action.CHECK
     return Action.APPENDED
+
+
+def tail_start(landed_offset: int) -> int:
+    """Where the fingerprinted tail of what was landed up to `landed_offset` begins."""
+    return max(0, landed_offset - TAIL_BYTES)
+
+
+def tail_matches(tail: bytes, landed: LandedState) -> bool:
+    """True when the bytes before the landed offset are still the ones landed (or were never fingerprinted)."""
+    return landed.tail_sha is None or fingerprint(tail) == landed.tail_sha
 
 
 def head_matches(head: bytes, landed: LandedState) -> bool:

@@ -5,8 +5,13 @@ warehouse keeps what that import knew: the size and mtime `raw.files` holds for 
 the warehouse file's own size and mtime, and the message total. A later import whose walk finds
 exactly those stats, with the warehouse untouched since, would land nothing and build nothing; it
 answers from the walk alone, without loading DuckDB or taking the write lock. Any difference (a new,
-grown or touched file, an export among the roots, an unreadable folder, the warehouse changed by
-anything else, a write-ahead log present) sends the import the usual way.
+grown or touched file, an export among the roots, an unreadable place that was not there before or
+is gone, the warehouse changed by anything else, a write-ahead log present) sends the import the
+usual way.
+
+The record also keeps the unreadable places (a symlink loop, a folder without permission) that
+import met and reported: a later import reports only the ones that are new, so one bad entry
+fails one import, not every one after it.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class Verdict:
     same: Unchanged | None = None
     walk: Walk | None = None
     grown: bool = False
+    reported: frozenset[tuple[str, str]] = frozenset()  # unreadable places already reported
 
 
 def record_path(db: Path) -> Path:
@@ -70,17 +76,19 @@ def forget(db: Path) -> None:
 
 
 def remember(db: Path, roots: list[Path], source_kind: str | None, landed: dict[str, tuple[int, int]],
-             human_messages_total: int) -> None:
+             human_messages_total: int, unreadable: list[tuple[str, str]] = ()) -> None:
     """Keep what an import that ended fully landed and built knew; call after the warehouse is closed.
 
-    `landed` maps each transcript to the (size, mtime_ns) raw.files holds for it.
+    `landed` maps each transcript to the (size, mtime_ns) raw.files holds for it; `unreadable` is
+    the (path, error) of each place the walk could not read, all reported by now.
     """
     stamp = _warehouse_stamp(db)
     if stamp is None or not _walkable(roots):
         forget(db)
         return
     record = {"format": FORMAT, **_scope(roots, source_kind), "warehouse": stamp,
-              "human_messages_total": human_messages_total, "files": landed}
+              "human_messages_total": human_messages_total, "files": landed,
+              "unreadable": sorted(list(e) for e in unreadable)}
     target = record_path(db)
     temporary = target.with_name(target.name + f".{os.getpid()}.tmp")
     try:
@@ -100,14 +108,16 @@ def check(db: Path, roots: list[Path], source_kind: str | None) -> Verdict:
         return Verdict()
     if {k: record.get(k) for k in ("roots", "source_kind")} != _scope(roots, source_kind):
         return Verdict()
+    unreadable = sorted(tuple(e) for e in record.get("unreadable") or [] if isinstance(e, list) and len(e) == 2)
+    reported = frozenset(unreadable)
     if record.get("warehouse") != _warehouse_stamp(db) or not _walkable(roots):
-        return Verdict()
+        return Verdict(reported=reported)
     walk = walk_roots(roots)
     files = record.get("files") or {}
     known = [files.get(stat.path) for stat in walk.stats]
     grown = any(k is None or k[0] != stat.size for k, stat in zip(known, walk.stats))
-    if walk.errors or walk.exports or grown:
-        return Verdict(walk=walk, grown=grown)
+    if walk.errors != unreadable or walk.exports or grown:
+        return Verdict(walk=walk, grown=grown, reported=reported)
     if any(k != [stat.size, stat.mtime_ns] for k, stat in zip(known, walk.stats)):
-        return Verdict(walk=walk)
+        return Verdict(walk=walk, reported=reported)
     return Verdict(same=Unchanged(walk.stats, int(record.get("human_messages_total") or 0)))

@@ -15,6 +15,7 @@ from typing import BinaryIO, Iterator
 
 import ijson
 
+from chatlake.extract.discover import source_name
 from chatlake.extract.exports.detect import is_conversations_member, is_export_name
 
 STARTS = ("start_map", "start_array")
@@ -31,15 +32,21 @@ class NotAnExport(ValueError):
 class ExportFile:
     """An export file as seen by one stat call; `explicit` when it was named as a root."""
 
-    path: str
+    path: str  # as stored in raw.* (chatlake.extract.discover.source_name)
     size: int
     mtime_ns: int
     explicit: bool
+    os_path: str = ""  # the name to open, when it differs from `path`
+
+    @property
+    def open_path(self) -> str:
+        return self.os_path or self.path
 
 
 def _stat(path: str, explicit: bool) -> ExportFile:
     st = os.stat(path)
-    return ExportFile(path, st.st_size, st.st_mtime_ns, explicit)
+    name = source_name(path)
+    return ExportFile(name, st.st_size, st.st_mtime_ns, explicit, "" if name == path else path)
 
 
 def find_exports(roots: list[Path], in_folders: dict) -> tuple[list[ExportFile], list[tuple[str, str]]]:
@@ -52,12 +59,13 @@ def find_exports(roots: list[Path], in_folders: dict) -> tuple[list[ExportFile],
         if root_path.endswith(".jsonl") or not os.path.isfile(root_path):
             continue
         try:
-            found[root_path] = _stat(root_path, explicit=True)
+            stat = _stat(root_path, explicit=True)
+            found[stat.path] = stat
         except OSError as exc:
-            errors.append((root_path, exc.strerror or str(exc)))
+            errors.append((source_name(root_path), exc.strerror or str(exc)))
     for path, st in in_folders.items():
         if path not in found:
-            found[path] = ExportFile(path, st.size, st.mtime_ns, explicit=False)
+            found[path] = ExportFile(path, st.size, st.mtime_ns, explicit=False, os_path=st.os_path)
     return sorted(found.values(), key=lambda f: f.path), errors
 
 
@@ -88,10 +96,10 @@ def open_sources(path: str) -> Iterator[tuple[str, BinaryIO]]:
                 raise NotAnExport("zip holds no conversations.json")
             for member in members:
                 with archive.open(member) as stream:
-                    yield f"{path}!{member}", stream
+                    yield f"{source_name(path)}!{member}", stream
         return
     with open(path, "rb") as stream:
-        yield path, stream
+        yield source_name(path), stream
 
 
 class _Prefixed:

@@ -99,7 +99,7 @@ def plan_exports(con, roots: list[Path], in_folders: dict, source_kind: str | No
     for f in files:
         changed = file_changed(f.size, f.mtime_ns, landed.get(f.path))
         # Any other zip in a folder is skipped; only a new or changed one is opened to tell.
-        if changed and not f.explicit and f.path.lower().endswith(".zip") and not is_export_zip(f.path):
+        if changed and not f.explicit and f.path.lower().endswith(".zip") and not is_export_zip(f.open_path):
             continue
         result.files_seen += 1
         if changed:
@@ -164,7 +164,7 @@ def _read_file(con, load_id: int, f: ExportFile, forced: SourceKind | None, land
     Raises NotAnExport (nothing landed) or OSError."""
     file_kind: SourceKind | None = forced
     total = 0
-    for source_name, stream in open_sources(f.path):
+    for source_name, stream in open_sources(f.open_path):
         position = 0
         try:
             for conv in iter_conversations(stream):
