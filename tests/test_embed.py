@@ -407,6 +407,29 @@ def test_a_bulk_load_builds_the_search_indexes_once_at_the_end(warehouse, pg_dsn
     assert len(stored(pg_dsn)) == len(prompt_texts(warehouse))
 
 
+def test_a_bulk_load_resumed_with_every_vector_in_place_does_not_rebuild_the_index(warehouse, pg_dsn, env, stub,
+                                                                                     monkeypatch):
+    """Killed after the last push but before the ledger was written: the next run finds the
+    vectors it was about to send already there, and leaves the index the schema step built."""
+    import chatlake.embed.targets as targets
+
+    monkeypatch.setattr(targets, "BULK_ROWS", 1)
+    first = embed(warehouse, pg_dsn, env)
+    assert first.exit_code == 0, first.output
+    assert "search index built after the bulk load" in first.output
+    con = duckdb.connect(str(warehouse))
+    con.execute("delete from embed.ledger")
+    con.close()
+    stub.state.reset_counts()
+    resumed = embed(warehouse, pg_dsn, env)
+    assert resumed.exit_code == 0, resumed.output
+    assert "search index built" not in resumed.output
+    assert stub.state.requests == 0
+    with psycopg.connect(pg_dsn) as con:
+        indexes = {r[0] for r in con.execute("select indexname from pg_indexes where tablename = 'chatlake_embeddings'")}
+    assert targets.HNSW_INDEX in indexes
+
+
 def test_init_applies_the_schema_idempotently(pg_dsn, env, pg_admin, tmp_path):
     for _ in range(2):
         result = CliRunner().invoke(app, ["embed", "--init", "--target", pg_dsn, "--dimensions", DIMS], env=env)
