@@ -205,13 +205,18 @@ class PostgresTarget:
     def existing(self, model: str, hashes: list[str]) -> set[str]:
         if not hashes:
             return set()
-        with self.conn.transaction():
-            # One text parameter split by the server: psycopg would dump a list item by item.
-            rows = self.conn.execute(
-                "select content_hash from chatlake_embeddings"
-                " where model = %s and content_hash = any(string_to_array(%s, ','))",
-                [model, ",".join(hashes)],
-            ).fetchall()
+        import psycopg
+
+        try:
+            with self.conn.transaction():
+                # One text parameter split by the server: psycopg would dump a list item by item.
+                rows = self.conn.execute(
+                    "select content_hash from chatlake_embeddings"
+                    " where model = %s and content_hash = any(string_to_array(%s, ','))",
+                    [model, ",".join(hashes)],
+                ).fetchall()
+        except psycopg.Error as exc:
+            raise TargetError(f"checking hashes against {self.label} failed: {self._scrub(exc)}") from None
         return {r[0] for r in rows}
 
     def begin_bulk(self, rows: int, dimensions: int) -> bool:

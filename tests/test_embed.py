@@ -504,6 +504,26 @@ def test_an_unreachable_database_is_a_one_line_error_without_the_password(wareho
     assert "s3cret-pw" not in result.output and "Traceback" not in result.output
 
 
+def test_postgres_dying_while_hashes_are_checked_is_a_one_line_error(warehouse, pg_dsn, env, stub, pg_admin,
+                                                                      monkeypatch):
+    """The server ends the backend (as a shutdown does) just as the run checks a batch against it."""
+    from chatlake.embed.targets import PostgresTarget
+
+    check = PostgresTarget.existing
+
+    def terminated_first(self, model, hashes):
+        pg_admin.execute("select pg_terminate_backend(%s)", [self.conn.info.backend_pid])
+        return check(self, model, hashes)
+
+    monkeypatch.setattr(PostgresTarget, "existing", terminated_first)
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: checking hashes against"), result.output
+    assert isinstance(result.exception, SystemExit)  # the CLI's exit, not psycopg's AdminShutdown
+    assert stub.state.requests == 0
+
+
 def test_vectors_another_run_pushed_first_are_kept_once(pg_dsn):
     """Two runs racing on one hash: the second push skips it instead of failing or duplicating."""
     from array import array
