@@ -24,7 +24,7 @@ from chatlake.cli import app
 from chatlake.config import data_dir
 from embed_support.rest_standin import RestStandIn
 from embed_support.warehouse import (DUPLICATE, LONG, POISON, SECRET_PROMPT, SECRETS, distinct_prompts,
-                                     imported_warehouse, make_warehouse, sha)
+                                     imported_warehouse, make_warehouse, message, sha)
 from helpers import query
 from openai_stub import StubServer, StubState, vector_for
 from pg_support import fresh_database, pg_admin, pg_dsn  # noqa: F401 - fixtures
@@ -428,6 +428,34 @@ def test_a_bulk_load_resumed_with_every_vector_in_place_does_not_rebuild_the_ind
     with psycopg.connect(pg_dsn) as con:
         indexes = {r[0] for r in con.execute("select indexname from pg_indexes where tablename = 'chatlake_embeddings'")}
     assert targets.HNSW_INDEX in indexes
+
+
+@pytest.mark.parametrize("through", ["postgres", "rest"])
+def test_a_nul_in_a_prompt_or_session_id_is_replaced_and_nothing_else_is_lost(tmp_path, pg_dsn, env, stub, through):
+    """Postgres text cannot hold NUL: the texts go out with U+FFFD instead, keyed by the original's hash."""
+    rows = distinct_prompts(36)
+    odd = message("cat the file: PK\x03\x04\x00\x00 what is it?", session="s\x00broken", index=3)
+    warehouse = make_warehouse(tmp_path / "nul.duckdb", [*rows, odd])
+    standin = None
+    target, run_env = pg_dsn, env
+    if through == "rest":
+        assert CliRunner().invoke(app, ["embed", "--init", "--target", pg_dsn, "--dimensions", DIMS],
+                                  env=env).exit_code == 0
+        standin = RestStandIn(pg_dsn, "service-role-key-for-tests").start()
+        target, run_env = None, {**env, "SUPABASE_URL": standin.url, "SUPABASE_SERVICE_ROLE_KEY": standin.service_key}
+    try:
+        result = embed(warehouse, target, run_env)
+    finally:
+        if standin is not None:
+            standin.stop()
+    assert result.exit_code == 0, result.output
+    assert "hashes: 37 embedded" in result.output and "messages pushed: 37" in result.output
+    assert set(stored(pg_dsn)) == {r["content_hash"] for r in [*rows, odd]}
+    assert "cat the file: PK\x03\x04\ufffd\ufffd what is it?" in stub.state.seen
+    with psycopg.connect(pg_dsn) as con:
+        assert con.execute("select count(*) from chatlake_messages").fetchone()[0] == 37
+        assert con.execute("select session_id, content from chatlake_messages where content_hash = %s",
+                           [odd["content_hash"]]).fetchone() == ("s\ufffdbroken", "cat the file: PK\x03\x04\ufffd\ufffd what is it?")
 
 
 def test_init_applies_the_schema_idempotently(pg_dsn, env, pg_admin, tmp_path):
