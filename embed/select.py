@@ -73,10 +73,15 @@ def pending_texts(con, *, kinds: tuple[str, ...], model: str, dimensions: int, t
 _UNTOUCHED = ("message_index", "created_at", "content_hash")
 
 
-def pending_messages(con, *, kinds: tuple[str, ...], target: str) -> list[tuple]:
-    """Message rows (MESSAGE_COLUMNS + fingerprint) that are new or changed since they were last pushed."""
+def pending_messages(con, *, kinds: tuple[str, ...], target: str, redaction: str = "none") -> list[tuple]:
+    """Message rows (MESSAGE_COLUMNS + fingerprint) that are new or changed since they were last pushed.
+
+    `redaction` names how the texts are stored ("none", or the rule set redacting them): it is part
+    of the fingerprint, so rows stored unredacted, or with other rules, are stored again.
+    """
     require_mart(con)
     marks, params = _kinds_sql(kinds)
+    params = [redaction, *params]
     pushed = ""
     if table_exists(con, "embed", "pushed_messages"):
         pushed = """and not exists (
@@ -86,7 +91,8 @@ def pending_messages(con, *, kinds: tuple[str, ...], target: str) -> list[tuple]
     rows = con.execute(
         f"""
         with chosen as (
-            select {', '.join(c if c in _UNTOUCHED else f"{_without_nul(c)} as {c}" for c in MESSAGE_COLUMNS)}
+            select {', '.join(c if c in _UNTOUCHED else f"{_without_nul(c)} as {c}" for c in MESSAGE_COLUMNS)},
+                ?::varchar as redaction
             from main.human_messages
             where kind in ({marks})
               and content is not null
@@ -96,7 +102,7 @@ def pending_messages(con, *, kinds: tuple[str, ...], target: str) -> list[tuple]
             select
                 *,
                 md5(concat_ws('|', message_uuid, session_id, message_index, created_at, kind, content_hash,
-                              project_path, git_branch)) as fingerprint
+                              project_path, git_branch, redaction)) as fingerprint
             from chosen
         )
         select {', '.join(EPOCH_US if c == "created_at" else c for c in MESSAGE_COLUMNS)}, fingerprint from m

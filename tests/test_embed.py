@@ -170,6 +170,26 @@ def test_secrets_never_reach_the_api_and_the_hash_stays_the_original(warehouse, 
     assert not any(secret in content for secret in SECRETS.values())
 
 
+def test_a_redacting_run_after_a_no_redact_run_replaces_the_stored_texts(warehouse, pg_dsn, env, stub):
+    """Which rules a stored text went through is recorded: a later redacting run stores it again, and pays nothing."""
+    raw = embed(warehouse, pg_dsn, env, "--no-redact")
+    assert raw.exit_code == 0, raw.output
+
+    def content() -> str:
+        with psycopg.connect(pg_dsn) as con:
+            return con.execute("select content from chatlake_messages where content_hash = %s",
+                               [sha(SECRET_PROMPT)]).fetchone()[0]
+
+    assert content() == SECRET_PROMPT
+    stub.state.reset_counts()
+    redacting = embed(warehouse, pg_dsn, env)
+    assert redacting.exit_code == 0, redacting.output
+    assert stub.state.requests == 0
+    assert not any(secret in content() for secret in SECRETS.values())
+    again = embed(warehouse, pg_dsn, env)
+    assert "messages pushed: 0" in again.output
+
+
 def test_an_input_over_the_token_limit_is_truncated_and_recorded(warehouse, pg_dsn, env, stub, preparer):
     assert len(ENCODING.encode_ordinary(LONG)) > 8191
     result = embed(warehouse, pg_dsn, env)
