@@ -16,7 +16,7 @@ from chatlake.embed.config import EmbedConfig, resolve_config
 from chatlake.embed.errors import ApiError, Interrupted, Stopped
 from chatlake.embed.ledger import Ledger
 from chatlake.embed.preparing import PreparedStream, prepare
-from chatlake.embed.redact import Redactions
+from chatlake.embed.redact import RULESET, Redactions
 from chatlake.embed.select import Pending, pending_messages, pending_texts
 from chatlake.embed.targets import Target, open_target
 from chatlake.embed.writer import Writer
@@ -92,7 +92,7 @@ def _read_messages(cfg: EmbedConfig, label: str) -> list[tuple]:
     """The message rows to push, through another short read-only connection."""
     con = connect(cfg.db, read_only=True, wait=cfg.wait)
     try:
-        return pending_messages(con, kinds=cfg.kinds, target=label)
+        return pending_messages(con, kinds=cfg.kinds, target=label, redaction=RULESET if cfg.redact else "none")
     finally:
         con.close()
 

@@ -13,6 +13,14 @@ MESSAGE_COLUMNS = ("message_uuid", "session_id", "message_index", "created_at", 
 # created_at as microseconds since 1970 (UTC), named as the column.
 EPOCH_US = "epoch_us(created_at) as created_at"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Postgres text cannot hold NUL (a pasted binary, a mangled export), and one would fail the whole
+# COPY of its batch on every run: texts are sent and stored with U+FFFD in its place. The
+# content_hash is left alone, so a vector stays keyed by the original content.
+NUL_STANDIN = "\ufffd"
+
+
+def _without_nul(column: str) -> str:
+    return f"replace({column}, chr(0), '{NUL_STANDIN}')"
 
 
 # Not frozen: a frozen dataclass costs 2.9 us to make against 0.5 us, and a run makes one per text.
@@ -48,7 +56,7 @@ def pending_texts(con, *, kinds: tuple[str, ...], model: str, dimensions: int, t
     anti = f"and content_hash not in ({' union all '.join(skip)})" if skip else ""
     rows = con.execute(
         f"""
-        select content_hash, min(content) as content
+        select content_hash, min({_without_nul("content")}) as content
         from main.human_messages
         where kind in ({marks})
           and content is not null
@@ -62,10 +70,18 @@ def pending_texts(con, *, kinds: tuple[str, ...], model: str, dimensions: int, t
     return [Pending(h, c) for h, c in rows]
 
 
-def pending_messages(con, *, kinds: tuple[str, ...], target: str) -> list[tuple]:
-    """Message rows (MESSAGE_COLUMNS + fingerprint) that are new or changed since they were last pushed."""
+_UNTOUCHED = ("message_index", "created_at", "content_hash")
+
+
+def pending_messages(con, *, kinds: tuple[str, ...], target: str, redaction: str = "none") -> list[tuple]:
+    """Message rows (MESSAGE_COLUMNS + fingerprint) that are new or changed since they were last pushed.
+
+    `redaction` names how the texts are stored ("none", or the rule set redacting them): it is part
+    of the fingerprint, so rows stored unredacted, or with other rules, are stored again.
+    """
     require_mart(con)
     marks, params = _kinds_sql(kinds)
+    params = [redaction, *params]
     pushed = ""
     if table_exists(con, "embed", "pushed_messages"):
         pushed = """and not exists (
@@ -74,15 +90,20 @@ def pending_messages(con, *, kinds: tuple[str, ...], target: str) -> list[tuple]
         params.append(target)
     rows = con.execute(
         f"""
-        with m as (
-            select
-                {', '.join(MESSAGE_COLUMNS)},
-                md5(concat_ws('|', message_uuid, session_id, message_index, created_at, kind, content_hash,
-                              project_path, git_branch)) as fingerprint
+        with chosen as (
+            select {', '.join(c if c in _UNTOUCHED else f"{_without_nul(c)} as {c}" for c in MESSAGE_COLUMNS)},
+                ?::varchar as redaction
             from main.human_messages
             where kind in ({marks})
               and content is not null
               and trim(content) <> ''
+        ),
+        m as (
+            select
+                *,
+                md5(concat_ws('|', message_uuid, session_id, message_index, created_at, kind, content_hash,
+                              project_path, git_branch, redaction)) as fingerprint
+            from chosen
         )
         select {', '.join(EPOCH_US if c == "created_at" else c for c in MESSAGE_COLUMNS)}, fingerprint from m
         where true {pushed}

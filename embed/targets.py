@@ -30,6 +30,18 @@ TEXT_INDEX_SQL = f"create index if not exists {TEXT_INDEX} on chatlake_messages 
 HNSW_INDEX_SQL = (f"create index if not exists {HNSW_INDEX}"
                   " on chatlake_embeddings using hnsw (embedding vector_cosine_ops)")
 
+
+
+def bulk_load_pays(rows: int, held: int) -> bool:
+    """Is dropping the indexes and building them at the end worth it for `rows` vectors onto `held`?
+
+    Only when the run brings many, and more than the table holds. A run resumed after a kill
+    may find every vector it was about to send already there (the ledger was not written):
+    equal counts are no bulk load, or the index the schema step just built is built again.
+    """
+    return rows >= BULK_ROWS and rows > held
+
+
 # (content_hash, vector, tokens, truncated)
 EmbeddingRow = tuple[str, array, int, bool]
 
@@ -193,13 +205,18 @@ class PostgresTarget:
     def existing(self, model: str, hashes: list[str]) -> set[str]:
         if not hashes:
             return set()
-        with self.conn.transaction():
-            # One text parameter split by the server: psycopg would dump a list item by item.
-            rows = self.conn.execute(
-                "select content_hash from chatlake_embeddings"
-                " where model = %s and content_hash = any(string_to_array(%s, ','))",
-                [model, ",".join(hashes)],
-            ).fetchall()
+        import psycopg
+
+        try:
+            with self.conn.transaction():
+                # One text parameter split by the server: psycopg would dump a list item by item.
+                rows = self.conn.execute(
+                    "select content_hash from chatlake_embeddings"
+                    " where model = %s and content_hash = any(string_to_array(%s, ','))",
+                    [model, ",".join(hashes)],
+                ).fetchall()
+        except psycopg.Error as exc:
+            raise TargetError(f"checking hashes against {self.label} failed: {self._scrub(exc)}") from None
         return {r[0] for r in rows}
 
     def begin_bulk(self, rows: int, dimensions: int) -> bool:
@@ -208,13 +225,13 @@ class PostgresTarget:
         row. A run that stops before the end leaves them to the next one's schema step."""
         import psycopg
 
-        if rows < BULK_ROWS:
+        if not bulk_load_pays(rows, 0):
             return False
         try:
             with self.conn.transaction():
                 held = self.conn.execute("select count(*) from (select 1 from chatlake_embeddings limit %s) t",
                                          [rows + 1]).fetchone()[0]
-                if held > rows:
+                if not bulk_load_pays(rows, held):
                     return False
                 self.conn.execute(f"drop index if exists {HNSW_INDEX}")
                 self.conn.execute(f"drop index if exists {TEXT_INDEX}")

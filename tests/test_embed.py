@@ -24,7 +24,7 @@ from chatlake.cli import app
 from chatlake.config import data_dir
 from embed_support.rest_standin import RestStandIn
 from embed_support.warehouse import (DUPLICATE, LONG, POISON, SECRET_PROMPT, SECRETS, distinct_prompts,
-                                     imported_warehouse, make_warehouse, sha)
+                                     imported_warehouse, make_warehouse, message, sha)
 from helpers import query
 from openai_stub import StubServer, StubState, vector_for
 from pg_support import fresh_database, pg_admin, pg_dsn  # noqa: F401 - fixtures
@@ -168,6 +168,26 @@ def test_secrets_never_reach_the_api_and_the_hash_stays_the_original(warehouse, 
         content = con.execute("select content from chatlake_messages where content_hash = %s",
                               [sha(SECRET_PROMPT)]).fetchone()[0]
     assert not any(secret in content for secret in SECRETS.values())
+
+
+def test_a_redacting_run_after_a_no_redact_run_replaces_the_stored_texts(warehouse, pg_dsn, env, stub):
+    """Which rules a stored text went through is recorded: a later redacting run stores it again, and pays nothing."""
+    raw = embed(warehouse, pg_dsn, env, "--no-redact")
+    assert raw.exit_code == 0, raw.output
+
+    def content() -> str:
+        with psycopg.connect(pg_dsn) as con:
+            return con.execute("select content from chatlake_messages where content_hash = %s",
+                               [sha(SECRET_PROMPT)]).fetchone()[0]
+
+    assert content() == SECRET_PROMPT
+    stub.state.reset_counts()
+    redacting = embed(warehouse, pg_dsn, env)
+    assert redacting.exit_code == 0, redacting.output
+    assert stub.state.requests == 0
+    assert not any(secret in content() for secret in SECRETS.values())
+    again = embed(warehouse, pg_dsn, env)
+    assert "messages pushed: 0" in again.output
 
 
 def test_an_input_over_the_token_limit_is_truncated_and_recorded(warehouse, pg_dsn, env, stub, preparer):
@@ -407,6 +427,57 @@ def test_a_bulk_load_builds_the_search_indexes_once_at_the_end(warehouse, pg_dsn
     assert len(stored(pg_dsn)) == len(prompt_texts(warehouse))
 
 
+def test_a_bulk_load_resumed_with_every_vector_in_place_does_not_rebuild_the_index(warehouse, pg_dsn, env, stub,
+                                                                                     monkeypatch):
+    """Killed after the last push but before the ledger was written: the next run finds the
+    vectors it was about to send already there, and leaves the index the schema step built."""
+    import chatlake.embed.targets as targets
+
+    monkeypatch.setattr(targets, "BULK_ROWS", 1)
+    first = embed(warehouse, pg_dsn, env)
+    assert first.exit_code == 0, first.output
+    assert "search index built after the bulk load" in first.output
+    con = duckdb.connect(str(warehouse))
+    con.execute("delete from embed.ledger")
+    con.close()
+    stub.state.reset_counts()
+    resumed = embed(warehouse, pg_dsn, env)
+    assert resumed.exit_code == 0, resumed.output
+    assert "search index built" not in resumed.output
+    assert stub.state.requests == 0
+    with psycopg.connect(pg_dsn) as con:
+        indexes = {r[0] for r in con.execute("select indexname from pg_indexes where tablename = 'chatlake_embeddings'")}
+    assert targets.HNSW_INDEX in indexes
+
+
+@pytest.mark.parametrize("through", ["postgres", "rest"])
+def test_a_nul_in_a_prompt_or_session_id_is_replaced_and_nothing_else_is_lost(tmp_path, pg_dsn, env, stub, through):
+    """Postgres text cannot hold NUL: the texts go out with U+FFFD instead, keyed by the original's hash."""
+    rows = distinct_prompts(36)
+    odd = message("cat the file: PK\x03\x04\x00\x00 what is it?", session="s\x00broken", index=3)
+    warehouse = make_warehouse(tmp_path / "nul.duckdb", [*rows, odd])
+    standin = None
+    target, run_env = pg_dsn, env
+    if through == "rest":
+        assert CliRunner().invoke(app, ["embed", "--init", "--target", pg_dsn, "--dimensions", DIMS],
+                                  env=env).exit_code == 0
+        standin = RestStandIn(pg_dsn, "service-role-key-for-tests").start()
+        target, run_env = None, {**env, "SUPABASE_URL": standin.url, "SUPABASE_SERVICE_ROLE_KEY": standin.service_key}
+    try:
+        result = embed(warehouse, target, run_env)
+    finally:
+        if standin is not None:
+            standin.stop()
+    assert result.exit_code == 0, result.output
+    assert "hashes: 37 embedded" in result.output and "messages pushed: 37" in result.output
+    assert set(stored(pg_dsn)) == {r["content_hash"] for r in [*rows, odd]}
+    assert "cat the file: PK\x03\x04\ufffd\ufffd what is it?" in stub.state.seen
+    with psycopg.connect(pg_dsn) as con:
+        assert con.execute("select count(*) from chatlake_messages").fetchone()[0] == 37
+        assert con.execute("select session_id, content from chatlake_messages where content_hash = %s",
+                           [odd["content_hash"]]).fetchone() == ("s\ufffdbroken", "cat the file: PK\x03\x04\ufffd\ufffd what is it?")
+
+
 def test_init_applies_the_schema_idempotently(pg_dsn, env, pg_admin, tmp_path):
     for _ in range(2):
         result = CliRunner().invoke(app, ["embed", "--init", "--target", pg_dsn, "--dimensions", DIMS], env=env)
@@ -479,6 +550,26 @@ def test_an_unreachable_database_is_a_one_line_error_without_the_password(wareho
     assert result.exit_code == 1
     assert "cannot connect to postgresql://app@127.0.0.1:1/db" in result.output
     assert "s3cret-pw" not in result.output and "Traceback" not in result.output
+
+
+def test_postgres_dying_while_hashes_are_checked_is_a_one_line_error(warehouse, pg_dsn, env, stub, pg_admin,
+                                                                      monkeypatch):
+    """The server ends the backend (as a shutdown does) just as the run checks a batch against it."""
+    from chatlake.embed.targets import PostgresTarget
+
+    check = PostgresTarget.existing
+
+    def terminated_first(self, model, hashes):
+        pg_admin.execute("select pg_terminate_backend(%s)", [self.conn.info.backend_pid])
+        return check(self, model, hashes)
+
+    monkeypatch.setattr(PostgresTarget, "existing", terminated_first)
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: checking hashes against"), result.output
+    assert isinstance(result.exception, SystemExit)  # the CLI's exit, not psycopg's AdminShutdown
+    assert stub.state.requests == 0
 
 
 def test_vectors_another_run_pushed_first_are_kept_once(pg_dsn):

@@ -7,7 +7,7 @@ import pytest
 from chatlake.embed.batching import Prepared, batches, fit, load_tokenizer
 from chatlake.embed.client import BULK_DECODE, backoff, decode_vector, decode_vectors, retry_after
 from chatlake.embed.config import resolve_config, resolve_target, safe_dsn
-from chatlake.embed.targets import embedding_copy_data
+from chatlake.embed.targets import BULK_ROWS, bulk_load_pays, embedding_copy_data
 from chatlake.embed.errors import ApiError, ConfigError
 
 
@@ -161,3 +161,14 @@ def test_each_row_of_a_copy_stream_carries_its_own_vector():
     second = data.index(vector_field, first) + 4
     assert struct.unpack(">HHfff", data[first:first + 16]) == (3, 0, 1.5, 2.5, 3.5)
     assert struct.unpack(">HHfff", data[second:second + 16]) == (3, 0, -1.0, 0.0, 9.0)
+
+
+@pytest.mark.parametrize("rows, held, pays", [
+    (BULK_ROWS - 1, 0, False),  # too few to be worth dropping the indexes
+    (BULK_ROWS, 0, True),
+    (200_001, 200_000, True),
+    (200_001, 200_001, False),  # resumed after a kill: everything is there already
+    (200_001, 500_000, False),
+])
+def test_a_bulk_load_is_one_that_brings_many_vectors_and_more_than_the_table_holds(rows, held, pays):
+    assert bulk_load_pays(rows, held) is pays
