@@ -7,6 +7,7 @@ pulls out the envelope fields and stores the line as JSON.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
