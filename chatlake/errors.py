@@ -11,3 +11,11 @@ class DatabaseLocked(ChatlakeError):
 
 class BuildFailed(ChatlakeError):
     """dbt could not run at all (not: a test failed)."""
+
+
+class BadDatabasePath(ChatlakeError):
+    """The warehouse path cannot be a file (a parent is a file): a usage error."""
+
+
+class ImportInterrupted(ChatlakeError):
+    """Ctrl+C during an import; the message says what of the run was committed."""
