@@ -36,7 +36,8 @@ def _process_name(pid: str) -> str | None:
     except OSError:
         return None
     parts = [p for p in raw.decode(errors="replace").split("\0") if p]
-    return " ".join(Path(parts[0]).name.split() + parts[1:3]) if parts else None
+    # one line, however the holder was started (`python -c` with a multi-line program)
+    return " ".join(" ".join([Path(parts[0]).name, *parts[1:3]]).split())[:80] if parts else None
 
 
 def is_lock_error(error: Exception) -> bool:
