@@ -156,3 +156,50 @@ def test_text_search_before_any_mart_is_one_line(tmp_path, tree):
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert result.exit_code == 1 and len(lines) == 1, result.output
     assert "chatlake import" in lines[0] and "Catalog" not in lines[0]
+
+
+def _import_on_a_full_disk(args: list[str], limit: int) -> subprocess.CompletedProcess:
+    """`chatlake import` where no file may grow past `limit` bytes: writes past it fail with
+    EFBIG, as they fail with ENOSPC on a full disk (SIGXFSZ ignored, so the write returns the error)."""
+    import resource
+
+    def full_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = cli_process(["import", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       preexec_fn=full_disk)
+    out, err = proc.communicate(timeout=300)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_a_full_disk_at_the_land_commit_is_one_line_and_loses_nothing(tmp_path, db):
+    first = TranscriptGenerator(tmp_path / "a", seed=3).write_tree(sessions=3, prompts=3)
+    second = TranscriptGenerator(tmp_path / "b", seed=4).write_tree(sessions=8, prompts=6)
+    assert import_transcripts([first.root], db).ok
+    before = warehouse_snapshot(db)
+
+    result = _import_on_a_full_disk([str(second.root), "--db", str(db), "--quiet"], limit=300_000)
+
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert result.returncode == 1 and len(lines) == 1, result.stderr[-2000:]
+    assert "landing failed (nothing from this run was committed)" in lines[0] and "File too large" in lines[0]
+    assert warehouse_snapshot(db) == before
+    assert import_transcripts([second.root], db).ok
+    assert query(db, "select count(*) from human_messages")[0][0] == len(first.expected) + len(second.expected)
+
+
+def test_a_dbt_log_that_cannot_grow_prints_no_logging_dumps(tree, db):
+    assert import_transcripts([tree.root], db).ok
+    # room for the warehouse to be rebuilt; the log already past it (but short of the 10 MB at
+    # which dbt rotates it): every line dbt logs fails to be written
+    limit = 9_500_000
+    assert 2 * db.stat().st_size < limit
+    log = db.parent / ".chatlake-dbt" / "logs" / "dbt.log"
+    with open(log, "ab") as fh:
+        fh.truncate(limit + 1)
+
+    result = _import_on_a_full_disk([str(tree.root), "--db", str(db), "--quiet", "--full-refresh"], limit=limit)
+
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-2000:]
+    assert query(db, "select count(*) from human_messages")[0][0] == len(tree.expected)
