@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from chatlake.build import INCREMENT_SELECTOR, BuildResult, preload_dbt, project_fingerprint, run_dbt
 from chatlake.build_child import DbtChild
 from chatlake.config import resolve_db
-from chatlake.db import connect, table_exists
+from chatlake.db import connect, table_exists, warehouse_lock
+from chatlake.errors import ChatlakeError, ImportInterrupted
 from chatlake.extract.discover import default_roots, walk_roots
 from chatlake.extract import unchanged
 
@@ -85,7 +86,7 @@ def _built_fingerprint(con) -> str | None:
 
 
 def _build(db_path: Path, full_refresh: bool, built_with: str | None,
-           child: DbtChild | None = None) -> tuple[BuildResult, str | None]:
+           child: DbtChild | None = None, wait: float = 0.0) -> tuple[BuildResult, str | None]:
     """`dbt build` after a load; returns the result, and the project's fingerprint when all of it was built.
 
     A warehouse whose views and seed were built from this very project only needs its incremental
@@ -94,6 +95,7 @@ def _build(db_path: Path, full_refresh: bool, built_with: str | None,
     build runs in `child` when there is one (dbt imported there during the load).
     """
     def build(**options) -> BuildResult:
+        options["wait"] = wait
         return child.build(db_path, **options) if child else run_dbt(db_path, "build", **options)
 
     fingerprint = project_fingerprint()
@@ -134,17 +136,36 @@ def import_transcripts(
     child = DbtChild.start() if verdict.grown else None
     if verdict.grown and child is None:
         preload_dbt()
+    done = _Committed()
     try:
-        return _import(db_path, roots, full_refresh, on_progress, wait, source_kind, verdict, child, started)
+        # held from the landing through the build: a waiting import waits for this whole run
+        with warehouse_lock(db_path, wait):
+            return _import(db_path, roots, full_refresh, on_progress, wait, source_kind, verdict, child, started,
+                           done)
+    except KeyboardInterrupt:
+        raise ImportInterrupted(f"{done.what}; run the same command again to finish") from None
     finally:
         if child is not None:
             child.close()
 
 
+@dataclass
+class _Committed:
+    """What of this run is in the warehouse so far, for the message after a Ctrl+C."""
+
+    what: str = "nothing from this run was committed"
+
+
+def _disk_error(stage: str, exc: Exception, kept: str) -> ChatlakeError:
+    return ChatlakeError(f"{stage} failed ({kept}): {' '.join(str(exc).split())[:300]}")
+
+
 def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: ProgressFn | None, wait: float,
             source_kind: str | None, verdict: unchanged.Verdict, child: DbtChild | None,
-            started: float) -> ImportSummary:
+            started: float, done: _Committed) -> ImportSummary:
     """The import after the walk: land, build when anything changed, record what was done."""
+    import duckdb
+
     from chatlake.extract import extract
 
     walk = verdict.walk or walk_roots(roots)
@@ -152,8 +173,13 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
     try:
         before = _count_messages(con)
         # a load is followed by a build: dbt's imports overlap the reading
-        result = extract(con, roots, on_progress, source_kind=source_kind, walk=walk,
-                         on_load=None if child else preload_dbt, rescan=full_refresh)
+        try:
+            result = extract(con, roots, on_progress, source_kind=source_kind, walk=walk,
+                             on_load=None if child else preload_dbt, rescan=full_refresh)
+        except duckdb.Error as exc:  # a full disk at the commit: the load was rolled back
+            raise _disk_error("landing", exc, "nothing from this run was committed") from None
+        if result.load_id is not None:
+            done.what = f"the load was committed ({result.lines_landed} lines), the marts were not rebuilt yet"
         needs_build = full_refresh or result.changed or _marts_behind(con)
         built_with = _built_fingerprint(con) if needs_build else None
         landed = None if needs_build else _landed_stats(con)
@@ -178,7 +204,9 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
     )
     whole_project = None
     if needs_build:
-        build, whole_project = _build(db_path, full_refresh, built_with, child)
+        build, whole_project = _build(db_path, full_refresh, built_with, child, wait)
+        if build.ok:
+            done.what = "the load and the build were committed"
         summary.built = True
         summary.build_scope = "increment" if whole_project is None else "project"
         summary.build_ok = build.ok
@@ -187,6 +215,7 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
         con = connect(db_path, wait=wait)
         try:
             summary.human_messages_total = _count_messages(con)
+            # its own messages only: the warehouse lock keeps other imports out since `before`
             if whole_project is not None and summary.build_ok:
                 con.execute("delete from raw.project_builds")
                 con.execute("insert into raw.project_builds values (?, ?)", [whole_project, datetime.now(timezone.utc)])

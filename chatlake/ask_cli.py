@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from chatlake.errors import ChatlakeError
+from chatlake.errors import BadDatabasePath, ChatlakeError
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -22,8 +22,10 @@ out = Console(soft_wrap=True)
 DB_HELP = "Warehouse file (default: $CHATLAKE_DB, else ~/.local/share/chatlake/chatlake.duckdb)."
 
 
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+def _fail(message: str | ChatlakeError, code: int = 1) -> None:
+    if isinstance(message, BadDatabasePath):
+        code = 2  # a --db that cannot be a file is a usage error
+    err.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -71,7 +73,7 @@ def search_command(
         result = search(query, db=db, mode="text" if text else "semantic" if semantic else "hybrid", k=fetch,
                         filters=filters, target=target, model=model, dimensions=dimensions, base_url=base_url)
     except ChatlakeError as exc:
-        _fail(str(exc))
+        _fail(exc)
     groups = result.sessions()[:k] if session else None
     if session:
         result.hits = [h for _, hits in groups for h in hits]
@@ -111,6 +113,7 @@ def sql_command(
     list_: bool = typer.Option(False, "--list", help="List the ready-made analyses."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     wait: bool = typer.Option(False, "--wait", help="Wait for an import holding the warehouse instead of exiting."),
+    allow_files: bool = typer.Option(False, "--allow-files", help="Let the query read and write files outside the warehouse (COPY ... TO, read_csv, ATTACH, extensions); off by default."),
 ) -> None:
     """Query the warehouse (read-only): main.human_messages, main.sessions, raw.* and embed.*."""
     from chatlake import sqlcmd
@@ -133,11 +136,11 @@ def sql_command(
                 query = sys.stdin.read()
             else:
                 sqlcmd.run_query(path, "select 1", wait=3600.0 if wait else 0.0)  # fail early: missing or locked
-                sqlcmd.repl(path, fmt, _show)
+                sqlcmd.repl(path, fmt, _show, allow_files=allow_files)
                 return
-        _show(sqlcmd.run_query(path, query, wait=3600.0 if wait else 0.0), fmt)
+        _show(sqlcmd.run_query(path, query, wait=3600.0 if wait else 0.0, allow_files=allow_files), fmt)
     except ChatlakeError as exc:
-        _fail(str(exc))
+        _fail(exc)
 
 
 def _duration(seconds: float | None) -> str:
@@ -169,7 +172,7 @@ def status_command(
     try:
         s = warehouse_status(db, wait=3600.0 if wait else 0.0)
     except ChatlakeError as exc:
-        _fail(str(exc))
+        _fail(exc)
     if as_json:
         _write_json(s.to_dict())
         return

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from chatlake.config import project_dir
-from chatlake.errors import BuildFailed
+from chatlake.errors import BuildFailed, DatabaseLocked
 
 DB_ENV = "CHATLAKE_DB"
 SKIP_ENV = "CHATLAKE_SKIP_EXTRACT"
@@ -118,9 +118,18 @@ def dbt_work_dir(db: Path) -> Path:
 
 
 def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra: list[str] | None = None,
-            extract_in_dbt: bool = False, selector: str | None = None) -> BuildResult:
-    """Invoke `dbt <command>` on the shipped project; failures come back as text, not output."""
+            extract_in_dbt: bool = False, selector: str | None = None, wait: float = 0.0) -> BuildResult:
+    """Invoke `dbt <command>` on the shipped project; failures come back as text, not output.
+
+    dbt opens the warehouse before it runs any node: while another process holds it, the
+    invocation is tried again for up to `wait` seconds, then DatabaseLocked names the holder.
+    """
+    import logging
+    import time
+
     from dbt.cli.main import dbtRunner
+
+    from chatlake.db import is_lock_error, lock_message
 
     project = project_dir()
     work = dbt_work_dir(db)
@@ -149,13 +158,29 @@ def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra:
         args += ["--exclude-resource-type", "unit_test"]
     args += extra or []
     env = {DB_ENV: str(db), SKIP_ENV: "0" if extract_in_dbt else "1"}
-    with _environment(env):
-        try:
-            res = dbtRunner().invoke(args)
-        finally:
-            _release_duckdb()
+    deadline = time.monotonic() + wait
+    # A log file dbt cannot write (a full disk) would print Python's `--- Logging error ---` with
+    # a stack for every event; the build's own errors still reach the result.
+    quiet_logging, logging.raiseExceptions = logging.raiseExceptions, False
+    try:
+        with _environment(env):
+            while True:
+                try:
+                    res = dbtRunner().invoke(args)
+                finally:
+                    _release_duckdb()
+                if not (res.exception is not None and is_lock_error(res.exception)):
+                    break
+                if time.monotonic() >= deadline:
+                    raise DatabaseLocked(lock_message(db, res.exception))
+                time.sleep(0.25)
+    finally:
+        logging.raiseExceptions = quiet_logging
+    if isinstance(res.exception, KeyboardInterrupt):  # dbt stops on Ctrl+C and hands it back
+        raise KeyboardInterrupt
     if res.exception is not None:
-        raise BuildFailed(f"dbt {command} could not run: {str(res.exception).strip().splitlines()[0]}")
+        text = str(res.exception).strip().splitlines() or [type(res.exception).__name__]
+        raise BuildFailed(f"dbt {command} could not run: {text[0]}")
     failures: list[str] = []
     nodes = 0
     for node_result in getattr(res.result, "results", None) or []:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from chatlake.build import BuildResult, run_dbt
-from chatlake.errors import BuildFailed
+from chatlake.errors import BuildFailed, DatabaseLocked
 from chatlake.forking import detach, kill, reap
 
 
@@ -47,12 +47,14 @@ class DbtChild:
         os.close(results_write)
         return cls(pid, jobs_write, results_read)
 
-    def build(self, db: Path, full_refresh: bool = False, selector: str | None = None) -> BuildResult:
+    def build(self, db: Path, full_refresh: bool = False, selector: str | None = None,
+              wait: float = 0.0) -> BuildResult:
         """`dbt build` in the child (in this process if the child was used or is gone); raises
-        BuildFailed as run_dbt does."""
+        BuildFailed and DatabaseLocked as run_dbt does."""
         if self._jobs is None:
-            return run_dbt(db, "build", full_refresh=full_refresh, selector=selector)
-        job = json.dumps({"db": str(db), "full_refresh": full_refresh, "selector": selector}).encode()
+            return run_dbt(db, "build", full_refresh=full_refresh, selector=selector, wait=wait)
+        job = json.dumps({"db": str(db), "full_refresh": full_refresh, "selector": selector,
+                          "wait": wait}).encode()
         reply = b""
         try:
             try:
@@ -71,7 +73,9 @@ class DbtChild:
         try:
             answer = json.loads(reply)
         except ValueError:  # the child died before answering (or while it did): build here
-            return run_dbt(db, "build", full_refresh=full_refresh, selector=selector)
+            return run_dbt(db, "build", full_refresh=full_refresh, selector=selector, wait=wait)
+        if "locked" in answer:
+            raise DatabaseLocked(answer["locked"])
         if "error" in answer:
             raise BuildFailed(answer["error"])
         return BuildResult(ok=answer["ok"], failures=answer["failures"], nodes_run=answer["nodes_run"])
@@ -127,8 +131,10 @@ def _serve(parent: int, jobs: int, results: int) -> None:
             spec = json.loads(job)
             try:
                 result = run_dbt(Path(spec["db"]), "build", full_refresh=spec["full_refresh"],
-                                 selector=spec["selector"])
+                                 selector=spec["selector"], wait=spec.get("wait", 0.0))
                 answer = {"ok": result.ok, "failures": result.failures, "nodes_run": result.nodes_run}
+            except DatabaseLocked as exc:
+                answer = {"locked": str(exc)}
             except BuildFailed as exc:
                 answer = {"error": str(exc)}
             with os.fdopen(results, "wb") as stream:

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from chatlake.api import ImportSummary, import_transcripts
 from chatlake.config import data_dir
-from chatlake.errors import ChatlakeError
+from chatlake.errors import BadDatabasePath, ChatlakeError, ImportInterrupted
 
 app = typer.Typer(
     help="A local warehouse of everything you asked Claude Code (and other assistants).",
@@ -155,8 +155,11 @@ def import_command(
         with _ProgressBar(enabled=not (quiet or as_json)) as bar:
             summary = import_transcripts(roots or None, db, full_refresh=full_refresh,
                                          on_progress=bar, wait=3600.0 if wait else 0.0, source_kind=source_kind)
+    except ImportInterrupted as exc:
+        err.print(f"interrupted: {exc}", highlight=False, markup=False)
+        raise typer.Exit(130)
     except ChatlakeError as exc:
-        fail(str(exc))
+        fail(str(exc), 2 if isinstance(exc, BadDatabasePath) else 1)
     except KeyboardInterrupt:
         err.print("interrupted: nothing from this run was committed; run the same command again to finish")
         raise typer.Exit(130)

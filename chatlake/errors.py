@@ -15,3 +15,11 @@ class BuildFailed(ChatlakeError):
 
 class ProjectMissing(ChatlakeError):
     """The dbt project chosen by `$CHATLAKE_PROJECT_DIR` is not there."""
+
+
+class BadDatabasePath(ChatlakeError):
+    """The warehouse path cannot be a file (a parent is a file): a usage error."""
+
+
+class ImportInterrupted(ChatlakeError):
+    """Ctrl+C during an import; the message says what of the run was committed."""

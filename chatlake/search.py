@@ -138,6 +138,8 @@ def text_search(con, query: str, filters: Filters, k: int) -> list[Hit]:
     terms = query_terms(query)
     if not terms:
         return []
+    if not table_exists(con, "main", "human_messages"):  # a first build killed before the marts
+        raise SearchError("the warehouse has no marts yet; run `chatlake import` to build them")
     rows = con.execute(
             """
             with scored as (

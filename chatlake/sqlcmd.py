@@ -55,11 +55,12 @@ def analysis_sql(name: str) -> str:
     return compile_analysis_sql(path.read_text())
 
 
-def run_query(db: Path, sql: str, wait: float = 0.0) -> QueryResult:
-    """Run one query on a short-lived read-only connection."""
+def run_query(db: Path, sql: str, wait: float = 0.0, allow_files: bool = False) -> QueryResult:
+    """Run one query on a short-lived read-only connection; unless `allow_files`, one that reads
+    and writes no file but the warehouse (no COPY TO, EXPORT, ATTACH, read_text, extensions)."""
     import duckdb
 
-    con = connect(db, read_only=True, wait=wait)
+    con = connect(db, read_only=True, wait=wait, sandboxed=not allow_files)
     try:
         cursor = con.execute(sql)
         if cursor.description is None:
@@ -127,7 +128,7 @@ def to_table(result: QueryResult):
     return table
 
 
-def repl(db: Path, fmt: str, show) -> None:
+def repl(db: Path, fmt: str, show, allow_files: bool = False) -> None:
     """A prompt with history (arrow keys, ~/.local/share/chatlake/sql_history); `;` ends a query."""
     import readline
 
@@ -155,7 +156,7 @@ def repl(db: Path, fmt: str, show) -> None:
                 continue
             buffer = []
             try:
-                show(run_query(db, text), fmt)
+                show(run_query(db, text, allow_files=allow_files), fmt)
             except ChatlakeError as exc:
                 print(f"error: {exc}")
     except EOFError:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -92,3 +93,36 @@ def test_a_held_write_lock_is_one_line_suggesting_to_wait(db):
     assert "Traceback" not in result.stderr
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and f"process {holder.pid}" in lines[0] and "wait" in lines[0]
+
+
+def test_queries_touch_no_file_but_the_warehouse(db, tmp_path, monkeypatch):
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("create table keep as select 1 as x")
+    con.close()
+    before = other.read_bytes()
+    monkeypatch.setenv("CHATLAKE_TEST_SECRET", "sk-not-for-your-eyes")
+    attempts = [
+        f"copy (select 1) to '{tmp_path / 'out.csv'}'",
+        f"copy human_messages to '{other}'",
+        f"export database '{tmp_path / 'dump'}'",
+        f"attach '{other}' as o (read_only false); delete from o.keep",
+        "select * from read_text('/proc/self/environ')",
+        "set enable_external_access = true",
+        "set lock_configuration = false",
+    ]
+    for attempt in attempts:
+        result = sql(db, attempt, "--format", "csv")
+        assert result.exit_code == 1, (attempt, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+        assert "sk-not-for-your-eyes" not in result.output
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "dump").exists()
+    assert other.read_bytes() == before
+
+
+def test_allow_files_lets_a_query_write_a_file_but_not_the_warehouse(db, tmp_path):
+    out = tmp_path / "kinds.csv"
+    result = sql(db, f"copy ({KINDS_SQL}) to '{out}' (header)", "--allow-files")
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines()[0] == "kind,n,first_at"
+    assert sql(db, "delete from human_messages", "--allow-files").exit_code == 1
