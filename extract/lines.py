@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 REJECT_HEAD_CHARS = 1024
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ def iter_lines(
             if after_unterminated and chunk.startswith(b"\n"):
                 chunk = chunk[1:]
                 offset += 1
+            elif start_offset == 0 and chunk.startswith(BOM):
+                # Written by some Windows editors; it belongs to the file, not to its first record.
+                chunk = chunk[len(BOM):]
+                offset += len(BOM)
         if b"\n" not in chunk:
             pieces.append(pending)
             pending = chunk
@@ -106,7 +111,8 @@ def json_error(text: str) -> str:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        return f"invalid JSON: {exc.msg} at column {exc.colno}"
+        # Some of Python's messages end in "at" ("Unterminated string starting at").
+        return f"invalid JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}"
     except (RecursionError, ValueError):
         return "invalid JSON: nested too deeply"
     return "invalid JSON"

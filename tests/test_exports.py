@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -285,6 +287,67 @@ def test_bad_exports_are_rejected_with_a_reason(tmp_path, db):
         == [("missing chat_messages",)]
     bogus = CliRunner().invoke(app, ["import", str(broken), "--source-kind", "bard", "--db", str(db)])
     assert bogus.exit_code == 2 and "unknown source kind 'bard'" in bogus.stderr
+
+
+def test_odd_conversations_cost_only_themselves(tmp_path, db):
+    gen = ExportGenerator(seed=6)
+    first, deep, huge, lone, last = (gen.chatgpt(prompts=2) for _ in range(5))
+    message = next(n["message"] for n in deep.conversation["mapping"].values() if n["message"])
+    message["metadata"]["nested"] = "@DEEP@"
+    huge.conversation["create_time"] = "@HUGE@"
+    huge.conversation["mapping"][huge.expected[0].message_id]["message"]["metadata"]["score"] = "@HUGE@"
+    parts = lone.conversation["mapping"][lone.expected[0].message_id]["message"]["content"]["parts"]
+    parts[0] += " @LONE@"
+    lone.expected[0] = replace(lone.expected[0], content=lone.expected[0].content + " \ufffd")
+    body = json.dumps([g.conversation for g in (first, deep, huge, lone, last)], ensure_ascii=False)
+    body = body.replace('"@DEEP@"', '{"a": ' * 2000 + "1" + "}" * 2000).replace('"@HUGE@"', "1e400")
+    export = tmp_path / "conversations.json"
+    export.write_text(body.replace("@LONE@", "\\ud83d"))  # JSON.stringify's half of an emoji
+    truncated = write_zip(tmp_path / "cut" / "export.zip", [gen.chatgpt()])
+    truncated.write_bytes(truncated.read_bytes()[:300])
+
+    result = CliRunner().invoke(app, ["import", str(export), str(truncated), "--db", str(db)])
+
+    assert result.exit_code == 1, result.output
+    assert f"{truncated}: truncated or corrupt zip" in result.stderr and "Traceback" not in result.output
+    assert export_rows(db) == sorted(expected_rows([first, huge, lone, last], "chatgpt"))
+    assert query(db, "select file_position, reason, head from raw.rejected_conversations") == [
+        (2, "nested too deeply to store", None)]
+    assert query(db, "select created_epoch from raw.export_conversations where conversation_id = ?",
+                 [huge.id]) == [(None,)]
+    assert query(db, "select message ->> '$.metadata.score' is null and message ->> '$.metadata' is not null"
+                     " from raw.export_messages where message_id = ?", [huge.expected[0].message_id]) == [(True,)]
+
+
+def test_whitespace_before_the_document_is_skipped_in_linear_time():
+    class Blank:
+        """64 MB of whitespace, then `tail`, without holding them in memory."""
+
+        def __init__(self, tail: bytes) -> None:
+            self.left, self.tail = 64 << 20, tail
+
+        def read(self, n: int = -1) -> bytes:
+            if self.left <= 0:
+                data, self.tail = self.tail, b""
+                return data
+            self.left -= 65536
+            return b" \n" * 32768
+
+    started = time.monotonic()
+    assert list(iter_conversations(Blank(b'[{"id": 1}]'))) == [{"id": 1}]
+    with pytest.raises(NotAnExport, match="empty file"):
+        list(iter_conversations(Blank(b"")))
+    assert time.monotonic() - started < 5  # it was quadratic: 12 s for these, 120 s for 200 MB
+
+
+@pytest.mark.parametrize("read_size", range(1, 14))
+def test_lone_surrogates_read_as_replacement_characters_across_reads(read_size):
+    class Trickle(io.BytesIO):
+        def read(self, n: int = -1) -> bytes:
+            return super().read(min(n, read_size) if n > 0 else read_size)
+
+    doc = rb'[{"t": "a\ud83d\ude00 b\ud83d c\\ud800 d\\\udc00 e\uD800\uDBFF\uDFFF"}]'
+    assert list(iter_conversations(Trickle(doc))) == [{"t": "a\U0001f600 b\ufffd c\\ud800 d\\\ufffd e\ufffd\U0010ffff"}]
 
 
 def exports_zip(tmp_path: Path, gen: ExportGenerator) -> Path:

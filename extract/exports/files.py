@@ -16,12 +16,14 @@ from typing import BinaryIO, Iterator
 import ijson
 
 from chatlake.extract.discover import source_name
+from chatlake.extract.escapes import SurrogateSafeReader
 from chatlake.extract.exports.detect import is_conversations_member, is_export_name
 
 STARTS = ("start_map", "start_array")
 ENDS = ("end_map", "end_array")
 WHITESPACE = b" \t\r\n"
 BOM = b"\xef\xbb\xbf"
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 class NotAnExport(ValueError):
@@ -82,6 +84,12 @@ def is_export_zip(path: str) -> bool:
         return False
 
 
+def _starts_like_zip(path: str) -> bool:
+    """A zip's first local header signature: the file was meant as a zip even if its end is missing."""
+    with open(path, "rb") as stream:
+        return stream.read(4) == ZIP_MAGIC
+
+
 def open_sources(path: str) -> Iterator[tuple[str, BinaryIO]]:
     """(name, binary stream) for each conversations document in the file: the file itself, or the
     members of a zip (named `archive.zip!member`). Raises NotAnExport or OSError."""
@@ -98,6 +106,8 @@ def open_sources(path: str) -> Iterator[tuple[str, BinaryIO]]:
                 with archive.open(member) as stream:
                     yield f"{source_name(path)}!{member}", stream
         return
+    if _starts_like_zip(path):
+        raise NotAnExport("truncated or corrupt zip")
     with open(path, "rb") as stream:
         yield source_name(path), stream
 
@@ -119,15 +129,21 @@ class _Prefixed:
 
 
 def _first_byte(stream: BinaryIO) -> tuple[bytes, bytes]:
-    """The first significant byte of the document and everything read so far."""
+    """The first significant byte of the document and what was read from it on (after the
+    whitespace, which is dropped chunk by chunk: a long run of it costs linear time)."""
     read = b""
+    at_start = True
     while True:
         chunk = stream.read(65536)
         if not chunk:
-            return b"", read
-        read += chunk
-        body = read[len(BOM):] if read.startswith(BOM) else read
-        stripped = body.lstrip(WHITESPACE)
+            return b"", b""
+        if at_start:
+            read += chunk
+            if len(read) < len(BOM) and BOM.startswith(read):
+                continue  # too short yet to tell a BOM
+            at_start = False
+            chunk = read[len(BOM):] if read.startswith(BOM) else read
+        stripped = chunk.lstrip(WHITESPACE)
         if stripped:
             return stripped[:1], stripped
 
@@ -164,7 +180,9 @@ def iter_conversations(stream: BinaryIO) -> Iterator:
     first, head = _first_byte(stream)
     if first not in (b"[", b"{"):
         raise NotAnExport("empty file" if not first else "not a JSON list or object")
-    events = iter(ijson.parse(_Prefixed(head, stream), use_float=True))
+    # Numbers stay Decimal: with floats, one `1e400` (beyond a double) stops the parser for the rest
+    # of the file. Whoever writes them out turns them into floats (or null).
+    events = iter(ijson.parse(SurrogateSafeReader(_Prefixed(head, stream))))
     _, event, _ = next(events)
     if event == "start_array":
         yield from _items(events)

@@ -8,9 +8,11 @@ the rows of an older version of the same conversation.
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import ijson
@@ -44,6 +46,23 @@ MESSAGE_COLUMNS = [
     ("is_hidden", "Boolean"), ("created_epoch", "Float64"), ("text", "String"), ("image_count", "Int32"),
     ("attachment_count", "Int32"), ("message", "String"),
 ]
+
+
+def _number(value):
+    """JSON for the numbers the reader keeps as Decimal: a float, or null for one no double holds
+    (`1e400`), which DuckDB's JSON would not take back as `Infinity`."""
+    if isinstance(value, Decimal):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def to_json(value) -> str:
+    """`value` as JSON text; raises RejectedConversation when it is nested too deeply to write."""
+    try:
+        return json.dumps(value, ensure_ascii=False, default=_number)
+    except RecursionError:
+        raise RejectedConversation("nested too deeply to store") from None
 
 
 def _frame(rows: list[tuple], columns: list[tuple[str, str]]):
@@ -117,20 +136,27 @@ class _Pending:
         self.bytes = 0
 
     def add(self, load_id: int, source_file: str, file_position: int, conv: ExportConversation) -> None:
+        """Buffer one conversation; raises RejectedConversation (buffering nothing) when a message
+        cannot be stored as JSON."""
         key = (conv.source_kind, conv.conversation_id)
-        self.conversations[key] = (load_id, conv.source_kind, conv.conversation_id, source_file, file_position,
-                                   conv.title, conv.created_at, conv.updated_at, len(conv.messages))
         rows = []
+        size = 0
         for m in conv.messages:
-            body = json.dumps(m.message, ensure_ascii=False)
-            self.bytes += len(body) + len(m.text)
+            body = to_json(m.message)
+            size += len(body) + len(m.text)
             rows.append((load_id, conv.source_kind, conv.conversation_id, m.position, m.message_id, m.parent_id,
                          m.role, m.content_type, m.is_hidden, m.created_at, m.text, m.image_count,
                          m.attachment_count, body))
+        self.conversations[key] = (load_id, conv.source_kind, conv.conversation_id, source_file, file_position,
+                                   conv.title, conv.created_at, conv.updated_at, len(conv.messages))
         self.messages[key] = rows
+        self.bytes += size
 
     def reject(self, load_id: int, source_file: str, file_position: int, reason: str, value) -> None:
-        head = None if value is None else json.dumps(value, ensure_ascii=False)[:HEAD_CHARS]
+        try:
+            head = None if value is None else to_json(value)[:HEAD_CHARS]
+        except RejectedConversation:
+            head = None
         self.rejected.append((load_id, source_file, file_position, reason, head))
 
     def flush(self, con) -> None:
@@ -176,16 +202,16 @@ def _read_file(con, load_id: int, f: ExportFile, forced: SourceKind | None, land
                         raise NotAnExport("neither a ChatGPT nor a Claude.ai export")
                 try:
                     parsed = PARSERS[file_kind](conv)
+                    key = (parsed.source_kind, parsed.conversation_id)
+                    verdict = judge(landed.get(key, MISSING), parsed.updated_at)
+                    if verdict is Verdict.UNCHANGED:
+                        result.conversations_unchanged += 1
+                        continue
+                    pending.add(load_id, source_name, position, parsed)
                 except RejectedConversation as exc:
                     pending.reject(load_id, source_name, position, str(exc), conv)
                     continue
-                key = (parsed.source_kind, parsed.conversation_id)
-                verdict = judge(landed.get(key, MISSING), parsed.updated_at)
-                if verdict is Verdict.UNCHANGED:
-                    result.conversations_unchanged += 1
-                    continue
                 landed[key] = parsed.updated_at
-                pending.add(load_id, source_name, position, parsed)
                 if pending.bytes >= FLUSH_BYTES:
                     pending.flush(con)
         except ijson.JSONError as exc:
