@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,12 @@ def discover(
             name = path if path.isascii() else source_name(path)
             into[identity] = ((links, path), FileStat(name, st.st_size, st.st_mtime_ns, "" if name == path else path))
 
+    def readable(path: str) -> None:
+        # A transcript that cannot be opened is an unreadable place like a folder without
+        # permission: reported once, not a load (and a dbt build) on every later import.
+        if not os.access(path, os.R_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+
     def failed(path: str, exc: OSError) -> None:
         errors.append((source_name(path), exc.strerror or str(exc)))
 
@@ -101,6 +108,7 @@ def discover(
         if os.path.isfile(root_path):
             if root_path.endswith(".jsonl"):
                 try:
+                    readable(root_path)
                     keep(found, links, root_path, os.stat(root_path))
                 except OSError as exc:
                     failed(root_path, exc)
@@ -125,6 +133,7 @@ def discover(
                             elif entry.is_symlink() and entry.is_dir():
                                 levels.setdefault(links + 1, []).append(entry.path)
                             elif is_transcript_name(entry.name) and entry.is_file():
+                                readable(entry.path)
                                 keep(found, links + entry.is_symlink(), entry.path, entry.stat())
                             elif other is not None and other(entry.name) and entry.is_file():
                                 keep(candidates, links + entry.is_symlink(), entry.path, entry.stat())

@@ -235,3 +235,26 @@ def test_a_warehouse_landed_before_tails_were_kept_goes_on_appending(tmp_path, d
     assert result.files_appended == 1 and result.lines_landed == 1
     assert [r[2] for r in _lines(db)] == ["u-1", "u-2"]
     assert query(db, "select tail_sha is not null from raw.files") == [(True,)]
+
+
+def test_a_transcript_that_cannot_be_opened_is_reported_once(tmp_path, db, monkeypatch):
+    root = tmp_path / "projects"
+    (root / "-w").mkdir(parents=True)
+    (root / "-w" / "s-1.jsonl").write_bytes(_record("u-1", "first"))
+    locked = root / "-w" / "locked.jsonl"
+    locked.write_bytes(_record("u-9", "unreadable", "s-9"))
+    # mode 000 does not stop root, who runs CI: the walk asks os.access, as for any other user
+    real_access = os.access
+    monkeypatch.setattr("chatlake.extract.discover.os.access",
+                        lambda path, mode: False if str(path) == str(locked) else real_access(path, mode))
+    runner = CliRunner()
+    args = ["import", str(root), "--db", str(db)]
+
+    first = runner.invoke(app, args)
+    assert first.exit_code == 1 and f"{locked}: Permission denied" in first.output
+    loads = query(db, "select count(*) from raw.loads")
+
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert "nothing new: dbt not run" in second.output
+    assert query(db, "select count(*) from raw.loads") == loads
