@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -240,3 +241,23 @@ def test_a_bad_search_filter_is_a_usage_error(db, args):
     result = CliRunner().invoke(app, ["search", "lexer", "--text", *args, "--db", str(db)])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+def test_the_suite_removes_the_warehouses_it_shares_from_the_temp_folder(tmp_path):
+    inner = tmp_path / "test_inner.py"
+    inner.write_text(
+        "import tempfile\nfrom pathlib import Path\nimport search_support\nimport embed_support.warehouse as ew\n\n"
+        "def test_build():\n"
+        "    roots = [Path(tempfile.mkdtemp(prefix=f'chatlake-{n}-wh-')) for n in ('search', 'embed')]\n"
+        "    for root in roots:\n"
+        "        (root / 'chatlake.duckdb').write_bytes(b'')\n"
+        "    search_support._built = (roots[0] / 'chatlake.duckdb', None)\n"
+        "    ew._imported = roots[1] / 'chatlake.duckdb'\n"
+        "    Path('roots.txt').write_text('\\n'.join(map(str, roots)))\n")
+    tests_dir = Path(__file__).resolve().parent
+    env = {**__import__("os").environ, "PYTHONPATH": str(tests_dir)}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider", str(inner)],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    roots = [Path(p) for p in (tmp_path / "roots.txt").read_text().splitlines()]
+    assert len(roots) == 2 and not any(root.exists() for root in roots)
