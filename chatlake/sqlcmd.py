@@ -175,7 +175,7 @@ HELP = """\
 A query ends with `;` and may span lines; arrow keys recall earlier ones.
   .tables          the tables and views, the marts first
   help             this text
-  exit, quit, \\q  leave (so does Ctrl+D); Ctrl+C drops the query being typed
+  exit, quit, \\q   leave (so does Ctrl+D); Ctrl+C drops the query being typed
 Start with: select * from human_messages order by created_at desc limit 10;"""
 
 
