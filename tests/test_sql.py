@@ -261,3 +261,18 @@ def test_the_suite_removes_the_warehouses_it_shares_from_the_temp_folder(tmp_pat
     assert run.returncode == 0, run.stdout + run.stderr
     roots = [Path(p) for p in (tmp_path / "roots.txt").read_text().splitlines()]
     assert len(roots) == 2 and not any(root.exists() for root in roots)
+
+
+def test_the_suite_hides_supabases_deprecation_warnings_and_no_others(tmp_path):
+    inner = tmp_path / "test_inner.py"
+    inner.write_text(
+        "import warnings\nfrom supabase import create_client\n\n"
+        "def test_rest_client():\n"
+        "    create_client('http://127.0.0.1:9', 'k' * 40).table('x')\n"
+        "    warnings.warn('ours stays visible', DeprecationWarning)\n")
+    config = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-c", str(config), "--rootdir", str(tmp_path),
+                          "-p", "no:cacheprovider", str(inner)], capture_output=True, text=True, cwd=tmp_path,
+                         timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "ours stays visible" in run.stdout and "1 passed, 1 warning in" in run.stdout, run.stdout
