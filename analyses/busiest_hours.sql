@@ -1,4 +1,4 @@
--- Busiest hours of the week (UTC): prompts per weekday and hour, busiest first.
+-- Prompts per weekday and hour (local time), busiest first.
 with prompts as (
     select * from {{ ref('human_messages') }}
     where kind = 'prompt'

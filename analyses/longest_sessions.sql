@@ -1,4 +1,4 @@
--- The longest sessions by wall-clock time, with their size in human messages.
+-- Longest sessions by wall-clock time and their messages.
 with sessions as (
     select * from {{ ref('sessions') }}
 ),

@@ -1,4 +1,4 @@
--- Prompts typed per day, newest first, with the sessions they came from.
+-- Prompts per day (local time), newest first, with sessions.
 with prompts as (
     select * from {{ ref('human_messages') }}
     where kind = 'prompt'

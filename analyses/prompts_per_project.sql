@@ -1,4 +1,4 @@
--- Prompts per project: how much each one was worked on, and when.
+-- Prompts per project: how much each was worked on, and when.
 with prompts as (
     select * from {{ ref('human_messages') }}
     where kind = 'prompt'

@@ -1,4 +1,4 @@
--- Prompts asked more than once: the same text (content_hash) in several sessions.
+-- Prompts asked again: the same text in several sessions.
 with prompts as (
     select * from {{ ref('human_messages') }}
     where kind = 'prompt'

@@ -1,4 +1,4 @@
--- Sessions per git branch, with their prompts and the projects they touched.
+-- Sessions per git branch, with their prompts and projects.
 with sessions as (
     select * from {{ ref('sessions') }}
 ),

@@ -1,4 +1,4 @@
--- The most used slash commands (the word after the slash, arguments left out).
+-- The most used slash commands (arguments left out).
 with commands as (
     select * from {{ ref('human_messages') }}
     where kind = 'command'

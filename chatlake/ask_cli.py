@@ -12,6 +12,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand
 from rich.markup import escape
 
 from chatlake.errors import BadDatabasePath, ChatlakeError
@@ -47,7 +48,7 @@ def _print_hit(hit, indent: str = "") -> None:
 
 def search_command(
     query: str = typer.Argument(..., help="What to look for: words, an error message, a file name, a paraphrase."),
-    k: int = typer.Option(10, "--k", "-k", help="How many messages (with --session: sessions) to show."),
+    k: int = typer.Option(10, "--k", "-k", min=1, help="How many messages (with --session: sessions) to show."),
     text: bool = typer.Option(False, "--text", help="Search words in the warehouse (offline, no API key)."),
     semantic: bool = typer.Option(False, "--semantic", help="Rank by vectors alone (default: hybrid of words and vectors)."),
     session: bool = typer.Option(False, "--session", help="Group hits by session."),
@@ -69,6 +70,9 @@ def search_command(
         _fail("choose one of --text and --semantic", 2)
     try:
         filters = make_filters(project, since, until, kind)
+    except ChatlakeError as exc:
+        _fail(exc, 2)  # a bad --since, --until or --kind is a usage error, like a bad --source-kind
+    try:
         fetch = k * 5 if session else k
         result = search(query, db=db, mode="text" if text else "semantic" if semantic else "hybrid", k=fetch,
                         filters=filters, target=target, model=model, dimensions=dimensions, base_url=base_url)
@@ -95,15 +99,40 @@ def search_command(
         _print_hit(hit)
 
 
-def _show(result, fmt: str) -> None:
+def _show(result, fmt: str, wide: bool = False) -> None:
     from chatlake import sqlcmd
 
-    if fmt == "table":
-        out.print(sqlcmd.to_table(result))
-        out.print(f"[dim]{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}[/]", highlight=False)
+    if fmt != "table":
+        render = {"csv": sqlcmd.to_csv, "json": sqlcmd.to_json, "markdown": sqlcmd.to_markdown}[fmt]
+        sys.stdout.write(render(result))
         return
-    render = {"csv": sqlcmd.to_csv, "json": sqlcmd.to_json, "markdown": sqlcmd.to_markdown}[fmt]
-    sys.stdout.write(render(result))
+    footer = f"[dim]{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}[/]"
+    if not out.is_terminal:  # a pipe or a file gets every cell whole and no pager
+        out.print(sqlcmd.to_table(result))
+        out.print(footer, highlight=False)
+        return
+    table = sqlcmd.to_table(result, cut=None if wide else out.size.width)
+    with out.capture() as captured:
+        out.print(table)
+        out.print(footer, highlight=False)
+    if captured.get().count("\n") < out.size.height:
+        sys.stdout.write(captured.get())
+        return
+    with out.pager(styles=True):  # $PAGER, else less
+        out.print(table)
+        out.print(footer, highlight=False)
+
+
+class SqlCommand(TyperCommand):
+    """`chatlake sql "-- note\nselect 1"`: an argument that starts with `-` but holds a space or a
+    newline is a query (an option name never does), so it is moved behind `--` before parsing."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        if "--" not in args:
+            queries = [a for a in args if a.startswith("-") and any(c.isspace() for c in a)]
+            if queries:
+                args = [a for a in args if a not in queries] + ["--", *queries]
+        return super().parse_args(ctx, args)
 
 
 def sql_command(
@@ -114,6 +143,7 @@ def sql_command(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     wait: bool = typer.Option(False, "--wait", help="Wait for an import holding the warehouse instead of exiting."),
     allow_files: bool = typer.Option(False, "--allow-files", help="Let the query read and write files outside the warehouse (COPY ... TO, read_csv, ATTACH, extensions); off by default."),
+    wide: bool = typer.Option(False, "--wide", help="In a terminal, show cells whole instead of cutting them to fit the screen."),
 ) -> None:
     """Query the warehouse (read-only): main.human_messages, main.sessions, raw.* and embed.*."""
     from chatlake import sqlcmd
@@ -122,12 +152,15 @@ def sql_command(
     if fmt not in sqlcmd.FORMATS:
         _fail(f"--format must be one of {', '.join(sqlcmd.FORMATS)}", 2)
     if list_:
-        for name in sqlcmd.list_analyses():
-            out.print(name, highlight=False)
+        names = sqlcmd.list_analyses()
+        width = max(map(len, names), default=0)
+        for name in names:
+            out.print(f"{name:<{width}}  {escape(sqlcmd.analysis_description(name))}".rstrip(), highlight=False)
         return
     if query and analysis:
         _fail("pass a QUERY or --analysis, not both", 2)
     path = resolve_db(db)
+    show = lambda result, fmt: _show(result, fmt, wide)  # noqa: E731
     try:
         if analysis:
             query = sqlcmd.analysis_sql(analysis)
@@ -136,9 +169,11 @@ def sql_command(
                 query = sys.stdin.read()
             else:
                 sqlcmd.run_query(path, "select 1", wait=3600.0 if wait else 0.0)  # fail early: missing or locked
-                sqlcmd.repl(path, fmt, _show, allow_files=allow_files)
+                sqlcmd.repl(path, fmt, show, allow_files=allow_files)
                 return
-        _show(sqlcmd.run_query(path, query, wait=3600.0 if wait else 0.0, allow_files=allow_files), fmt)
+        show(sqlcmd.run_query(path, query, wait=3600.0 if wait else 0.0, allow_files=allow_files), fmt)
+    except sqlcmd.EmptyQuery as exc:
+        _fail(exc, 2)
     except ChatlakeError as exc:
         _fail(exc)
 

@@ -20,14 +20,25 @@ from chatlake.errors import BadDatabasePath, ChatlakeError, ImportInterrupted
 app = typer.Typer(
     help="A local warehouse of everything you asked Claude Code (and other assistants).",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"chatlake {version('chatlake')}", highlight=False)
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                  help="Print the version and exit."),
+) -> None:
     """chatlake: import, embed and search what you asked your AI coding assistants."""
 
 
@@ -226,10 +237,10 @@ from chatlake.embed.cli import embed_command  # noqa: E402
 
 app.command("embed")(embed_command)
 
-from chatlake.ask_cli import search_command, sql_command, status_command  # noqa: E402
+from chatlake.ask_cli import SqlCommand, search_command, sql_command, status_command  # noqa: E402
 
 app.command("search")(search_command)
-app.command("sql")(sql_command)
+app.command("sql", cls=SqlCommand)(sql_command)
 app.command("status")(status_command)
 
 

@@ -25,6 +25,10 @@ class QueryError(ChatlakeError):
     """DuckDB refused the query (syntax, unknown table, a write on a read-only connection)."""
 
 
+class EmptyQuery(ChatlakeError):
+    """The query holds no statement: empty, only `;`, or only comments."""
+
+
 @dataclass
 class QueryResult:
     columns: list[str]
@@ -37,6 +41,24 @@ def analyses_dir() -> Path:
 
 def list_analyses() -> list[str]:
     return sorted(p.stem for p in analyses_dir().glob("*.sql"))
+
+
+def analysis_description(name: str) -> str:
+    """The analysis's opening `-- ...` comment line, or "" when it has none."""
+    for line in (analyses_dir() / f"{name}.sql").read_text().splitlines():
+        if line.strip():
+            return line.strip()[2:].strip() if line.strip().startswith("--") else ""
+    return ""
+
+
+def is_empty(sql: str) -> bool:
+    """True when DuckDB finds no statement in `sql` (DuckDB's own parser, so its comment rules)."""
+    import duckdb
+
+    try:
+        return not duckdb.extract_statements(sql)
+    except duckdb.Error:
+        return False  # a syntax error: let the query itself report it
 
 
 def compile_analysis_sql(text: str) -> str:
@@ -60,6 +82,8 @@ def run_query(db: Path, sql: str, wait: float = 0.0, allow_files: bool = False) 
     and writes no file but the warehouse (no COPY TO, EXPORT, ATTACH, read_text, extensions)."""
     import duckdb
 
+    if is_empty(sql):
+        raise EmptyQuery("the query is empty (nothing but spaces, `;` or comments)")
     con = connect(db, read_only=True, wait=wait, sandboxed=not allow_files)
     try:
         cursor = con.execute(sql)
@@ -113,19 +137,74 @@ def to_markdown(result: QueryResult) -> str:
 
     lines = ["| " + " | ".join(esc(c) for c in result.columns) + " |",
              "|" + "|".join(" --- " for _ in result.columns) + "|"]
-    lines += ["| " + " | ".join(esc(_cell(v)) for v in row) + " |" for row in result.rows]
+    lines += ["| " + " | ".join(esc(_human(v)) for v in row) + " |" for row in result.rows]
     return "\n".join(lines) + "\n"
 
 
-def to_table(result: QueryResult):
-    from rich.table import Table
+def _human(value) -> str:
+    """A cell for people: timestamps in local time to the second, like status and search."""
+    if isinstance(value, datetime):
+        moment = value.astimezone() if value.tzinfo else value
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return _cell(value)
 
+
+def to_table(result: QueryResult, cut: int | None = None):
+    """A rich table; `cut` (a screen width) keeps each cell on one line, shortened with … to fit,
+    with no column narrower than its share of the screen unless its values are shorter."""
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = [[None if v is None else _human(v) for v in row] for row in result.rows]
+    if cut:
+        rows = [[None if text is None else " ".join(text.split()) for text in row] for row in rows]
+    share = max(4, (cut or 0) // max(len(result.columns), 1) - 3)
     table = Table(show_lines=False, highlight=False)
-    for column in result.columns:
-        table.add_column(column, overflow="fold")
-    for row in result.rows:
-        table.add_row(*(_cell(v) if v is not None else "[dim]null[/]" for v in row))
+    for i, column in enumerate(result.columns):
+        natural = max([len(column)] + [len(row[i]) for row in rows if row[i] is not None])
+        header = Text(column, no_wrap=True, overflow="ellipsis") if cut else Text(column)
+        table.add_column(header, overflow="fold", min_width=min(natural, share) if cut else None)
+    for row in rows:
+        table.add_row(*(Text("null", style="dim") if text is None else
+                        Text(text, no_wrap=True, overflow="ellipsis") if cut else Text(text) for text in row))
     return table
+
+
+BANNER = "chatlake sql: end a query with `;`, `.tables` lists the tables, `help` says more, `exit` leaves."
+HELP = """\
+A query ends with `;` and may span lines; arrow keys recall earlier ones.
+  .tables          the tables and views, the marts first
+  help             this text
+  exit, quit, \\q   leave (so does Ctrl+D); Ctrl+C drops the query being typed
+Start with: select * from human_messages order by created_at desc limit 10;"""
+
+
+def table_groups(db: Path) -> list[tuple[str, list[str]]]:
+    """The warehouse's tables and views grouped for people: marts, raw, embed, then dbt's own steps."""
+    con = connect(db, read_only=True)
+    try:
+        names = [f"{schema}.{name}" for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables() where not internal union all "
+            "select schema_name, view_name from duckdb_views() where not internal order by 1, 2").fetchall()]
+    finally:
+        con.close()
+
+    def group(name: str) -> str:
+        schema, table = name.split(".", 1)
+        if schema == "main" and not table.startswith(("stg_", "int_")):
+            return "marts"
+        return schema if schema in ("raw", "embed") else "dbt steps"
+
+    order = ["marts", "raw", "embed", "dbt steps"]
+    return [(g, [n for n in names if group(n) == g]) for g in order if any(group(n) == g for n in names)]
+
+
+def print_tables(db: Path) -> None:
+    import textwrap
+
+    for label, names in table_groups(db):
+        print(textwrap.fill(", ".join(names), width=80, initial_indent=f"{label}: ",
+                            subsequent_indent=" " * (len(label) + 2), break_on_hyphens=False))
 
 
 def repl(db: Path, fmt: str, show, allow_files: bool = False) -> None:
@@ -139,6 +218,7 @@ def repl(db: Path, fmt: str, show, allow_files: bool = False) -> None:
         readline.read_history_file(history)
     except OSError:
         pass
+    print(BANNER)
     buffer: list[str] = []
     try:
         while True:
@@ -148,13 +228,25 @@ def repl(db: Path, fmt: str, show, allow_files: bool = False) -> None:
                 buffer = []
                 print()
                 continue
-            if not buffer and line.strip().lower() in ("exit", "quit", ".quit", r"\q"):
+            word = line.strip().rstrip(";").strip().lower()
+            if not buffer and word in ("exit", "quit", ".quit", r"\q"):
                 break
+            if not buffer and word in ("help", ".help", "?"):
+                print(HELP)
+                continue
+            if not buffer and word == ".tables":
+                try:
+                    print_tables(db)
+                except ChatlakeError as exc:
+                    print(f"error: {exc}")
+                continue
             buffer.append(line)
             text = "\n".join(buffer).strip()
             if not text.endswith(";"):
                 continue
             buffer = []
+            if is_empty(text):  # a stray `;`: nothing to run, and no reason to complain
+                continue
             try:
                 show(run_query(db, text, allow_files=allow_files), fmt)
             except ChatlakeError as exc:

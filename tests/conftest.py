@@ -33,3 +33,16 @@ def tree(tmp_path):
 @pytest.fixture
 def db(tmp_path) -> Path:
     return tmp_path / "wh" / "chatlake.duckdb"
+
+
+def pytest_sessionfinish(session):
+    """Remove the warehouses search_support and embed_support build once per process in the
+    temp folder: nothing else owns them, and each run would leave one more behind."""
+    import shutil
+    import sys
+
+    for module, name in (("search_support", "_built"), ("embed_support.warehouse", "_imported")):
+        built = getattr(sys.modules.get(module), name, None)
+        if built:
+            db = built[0] if isinstance(built, tuple) else built
+            shutil.rmtree(Path(db).parent, ignore_errors=True)

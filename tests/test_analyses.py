@@ -32,8 +32,15 @@ def analysis(db, name: str) -> list[dict]:
 
 def test_the_promised_analyses_exist():
     assert EXPECTED <= set(list_analyses())
-    listed = CliRunner().invoke(app, ["sql", "--list"]).stdout.split()
-    assert set(listed) == set(list_analyses())
+    listed = CliRunner().invoke(app, ["sql", "--list"]).stdout.splitlines()
+    assert [line.split()[0] for line in listed] == list_analyses()
+
+
+def test_the_list_says_what_each_analysis_answers_in_80_columns():
+    listed = dict(line.split(None, 1) for line in CliRunner().invoke(app, ["sql", "--list"]).stdout.splitlines())
+    assert listed["busiest_hours"] == "Prompts per weekday and hour (local time), busiest first."
+    assert listed["top_slash_commands"] == "The most used slash commands (arguments left out)."
+    assert all(len(name) + 2 + len(text) <= 80 for name, text in listed.items())
 
 
 def test_dbt_compiles_each_analysis_to_what_chatlake_runs(wh):

@@ -129,7 +129,7 @@ def test_without_embeddings_it_searches_words_and_says_so(tmp_path):
 def test_bad_filter_is_one_line(tmp_path):
     db, _ = warehouse(tmp_path / "chatlake.duckdb")
     result = CliRunner().invoke(app, ["search", "x", "--text", "--since", "last tuesday", "--db", str(db)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0 and "not a date" in result.stderr
 
 
