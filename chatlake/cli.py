@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from chatlake.api import ImportSummary, import_transcripts
@@ -85,34 +86,45 @@ class _ProgressBar:
             self.progress.__exit__(*exc)
 
 
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else plural or word + 's'}"
+
+
 def print_summary(s: ImportSummary) -> None:
-    out.print(
-        f"files: {s.files_seen} seen, {s.files_new} new, {s.files_appended} appended, "
-        f"{s.files_unchanged} unchanged, {s.files_rewritten} rewritten, {s.files_failed} failed",
-        highlight=False,
-    )
-    out.print(f"lines: {s.lines_landed} landed, {s.lines_rejected} rejected", highlight=False)
+    p = lambda text: out.print(text, highlight=False)  # noqa: E731
+    p("roots: " + ", ".join(s.roots))
+    # an export-only run has no transcript files to speak of
+    if s.files_seen or not s.export_files_seen:
+        p(f"files: {s.files_seen:,} seen, {s.files_new:,} new, {s.files_appended:,} appended, "
+          f"{s.files_unchanged:,} unchanged, {s.files_rewritten:,} rewritten, {s.files_failed:,} failed")
+        p(f"lines: {s.lines_landed:,} landed, {s.lines_rejected:,} rejected")
     if s.export_files_seen:
-        out.print(
-            f"exports: {s.export_files_seen} files; conversations: {s.conversations_landed} landed, "
-            f"{s.conversations_unchanged} unchanged, {s.conversations_rejected} rejected",
-            highlight=False,
-        )
-    out.print(
-        f"sessions touched: {s.sessions_touched}; human messages: {s.human_messages_added} added, "
-        f"{s.human_messages_total} in total",
-        highlight=False,
-    )
+        p(f"exports: {_n(s.export_files_seen, 'file')}; conversations: {s.conversations_landed:,} landed, "
+          f"{s.conversations_unchanged:,} unchanged, {s.conversations_rejected:,} rejected")
+    if s.built:
+        without = s.sessions_touched - s.sessions_in_marts
+        p(f"sessions: {s.sessions_touched:,} touched"
+          + (f", {without:,} of them without a human message (not in `sessions`)" if without else ""))
+    p(f"human messages: {s.human_messages_added:,} added, {s.human_messages_total:,} in total")
     if not s.built:
-        out.print("nothing new: dbt not run", highlight=False)
+        p("nothing new: dbt not run")
     elif s.build_scope == "increment":
-        out.print("dbt: incremental models and the marts' contract tests (project unchanged since its last full build)",
-                  highlight=False)
-    out.print(f"warehouse: {s.db} ({s.seconds:.2f}s)", highlight=False)
+        p("dbt: incremental models and the marts' contract tests (project unchanged since its last full build)")
+    p(f"warehouse: {s.db} ({s.seconds:.2f}s)")
+    _print_problems(s)
+
+
+def _print_problems(s: ImportSummary) -> None:
     for failure in s.failures:
-        err.print(f"[yellow]unreadable:[/] {failure}", highlight=False)
+        err.print(f"[yellow]unreadable:[/] {escape(failure)}", highlight=False)
+    for rejection in s.rejections:
+        err.print(f"[yellow]rejected:[/] {escape(rejection)}", highlight=False)
+    if s.conversations_rejected > len(s.rejections):
+        more = s.conversations_rejected - len(s.rejections)
+        err.print(f"[yellow]rejected:[/] {_n(more, 'more conversation')} (reasons in raw.rejected_conversations)",
+                  highlight=False)
     for failure in s.test_failures:
-        err.print(f"[red]dbt:[/] {failure}", highlight=False)
+        err.print(f"[red]dbt:[/] {escape(failure)}", highlight=False)
 
 
 @app.command("import")
@@ -168,8 +180,7 @@ def import_command(
     elif not quiet:
         print_summary(summary)
     elif not summary.ok:
-        for failure in summary.failures + summary.test_failures:
-            err.print(failure, highlight=False)
+        _print_problems(summary)
     raise typer.Exit(0 if summary.ok else 1)
 
 

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from chatlake.api import import_transcripts
 from chatlake.cli import app
+from chatlake.generate import TranscriptGenerator
 from helpers import messages, query
 
 
@@ -70,3 +71,29 @@ def test_cli_json_summary_and_exit_codes(tree, db):
     missing = runner.invoke(app, ["import", str(tree.root / "nope"), "--db", str(db)])
     assert missing.exit_code == 2
     assert "no such file or directory" in missing.output
+
+
+def test_summary_names_its_roots_and_the_sessions_the_marts_leave_out(tmp_path, db):
+    gen = TranscriptGenerator(tmp_path / "projects", seed=12)
+    tree = gen.write_tree(sessions=2, prompts=2)
+    gen.session(prompts=0, subagents=0)  # a session where nothing was typed
+
+    result = CliRunner().invoke(app, ["import", str(tree.root), "--db", str(db)])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"roots: {tree.root}"
+    in_marts = query(db, "select count(*) from sessions")[0][0]
+    touched = query(db, "select count(distinct session_id) from raw.touched_sessions")[0][0]
+    assert touched > in_marts
+    assert (f"sessions: {touched} touched, {touched - in_marts} of them without a human message"
+            " (not in `sessions`)") in lines
+
+
+def test_a_missing_default_root_is_one_line_with_a_hint(db):
+    result = CliRunner().invoke(app, ["import", "--db", str(db)])
+
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert ".claude/projects does not exist" in line and "chatlake import --example" in line
+    assert not db.exists()
