@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from chatlake.build import INCREMENT_SELECTOR, BuildResult, preload_dbt, project_fingerprint, run_dbt
 from chatlake.build_child import DbtChild
@@ -128,11 +128,13 @@ def import_transcripts(
     on_progress: ProgressFn | None = None,
     wait: float = 0.0,
     source_kind: str | None = None,
+    on_phase: Callable[[str], None] | None = None,
 ) -> ImportSummary:
     """Land new transcript lines and export conversations, then `dbt build` the marts when anything changed.
 
     Roots are folders of transcripts, or ChatGPT / Claude.ai export files (`conversations.json` or
     the `.zip`), detected from their content unless `source_kind` (`chatgpt`, `claude_ai`) forces it.
+    `on_phase` hears each phase as it starts: "landing", then "building the marts" when dbt runs.
     """
     started = time.monotonic()
     db_path = resolve_db(db)
@@ -162,7 +164,7 @@ def import_transcripts(
         # held from the landing through the build: a waiting import waits for this whole run
         with warehouse_lock(db_path, wait):
             return _import(db_path, roots, full_refresh, on_progress, wait, source_kind, verdict, child, started,
-                           done)
+                           done, on_phase or (lambda name: None))
     except KeyboardInterrupt:
         raise ImportInterrupted(f"{done.what}; run the same command again to finish") from None
     finally:
@@ -183,13 +185,14 @@ def _disk_error(stage: str, exc: Exception, kept: str) -> ChatlakeError:
 
 def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: ProgressFn | None, wait: float,
             source_kind: str | None, verdict: unchanged.Verdict, child: DbtChild | None,
-            started: float, done: _Committed) -> ImportSummary:
+            started: float, done: _Committed, on_phase: Callable[[str], None]) -> ImportSummary:
     """The import after the walk: land, build when anything changed, record what was done."""
     import duckdb
 
     from chatlake.extract import extract
 
     walk = verdict.walk or walk_roots(roots)
+    on_phase("landing")
     con = connect(db_path, wait=wait)
     try:
         before = _count_messages(con)
@@ -231,6 +234,7 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
     )
     whole_project = None
     if needs_build:
+        on_phase("building the marts")
         build, whole_project = _build(db_path, full_refresh, built_with, child, wait)
         if build.ok:
             done.what = "the load and the build were committed"

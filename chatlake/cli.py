@@ -12,7 +12,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Column
 
 from chatlake.api import ImportSummary, import_transcripts
 from chatlake.config import data_dir
@@ -54,32 +55,51 @@ def example_tree() -> Path:
 
 
 class _ProgressBar:
-    """Files done / total, MB/s and the current file, on stderr."""
+    """The import's phases on stderr, each with a running clock: landing (files, MB/s, the
+    current file), then the dbt build. Fits the terminal's width; silent when stderr is no terminal."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    BAR = 20
+
+    def __init__(self, enabled: bool, console: Console | None = None) -> None:
+        self.console = console or err
+        # rich's live display leaves a blank line behind on a stream that is no terminal
+        self.enabled = enabled and self.console.is_terminal
         self.progress: Progress | None = None
         self.task = None
         self.started = time.monotonic()
 
     def __enter__(self) -> "_ProgressBar":
         if self.enabled:
+            fixed = dict(table_column=Column(no_wrap=True))
             self.progress = Progress(
-                TextColumn("[bold]landing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("{task.fields[current]}"),
-                console=err, transient=True,
+                TextColumn("[bold]{task.description}", **fixed), BarColumn(bar_width=self.BAR),
+                TextColumn("{task.fields[count]}", **fixed), TextColumn("{task.fields[rate]}", **fixed),
+                TimeElapsedColumn(), TextColumn("{task.fields[current]}", **fixed),
+                console=self.console, transient=True,
             )
             self.progress.__enter__()
-            self.task = self.progress.add_task("land", total=None, rate="", current="")
+            self.task = self.progress.add_task("landing", total=None, count="", rate="", current="")
         return self
 
     def __call__(self, done: int, total: int, bytes_read: int, current: str) -> None:
         if not self.progress:
             return
         elapsed = max(time.monotonic() - self.started, 1e-6)
+        count = f"{done}/{total} files"
+        rate = f"{bytes_read / elapsed / 1e6:.1f} MB/s"
+        # the file name gets what the other columns leave (columns are one space apart)
+        room = self.console.width - len("landing") - self.BAR - len(count) - len(rate) - len("0:00:00") - 6
         name = Path(current).name if current else ""
-        self.progress.update(self.task, completed=done, total=total,
-                             rate=f"{bytes_read / elapsed / 1e6:.1f} MB/s", current=name[:40])
+        if len(name) > room:
+            name = name[:room - 1] + "…" if room > 8 else ""
+        self.progress.update(self.task, completed=done, total=total, count=count, rate=rate, current=name)
+
+    def phase(self, name: str) -> None:
+        """The landing is over: its line (and its stopped clock) gives way to one for `name`, with a running clock."""
+        if not self.progress or name == "landing":
+            return
+        self.progress.update(self.task, visible=False)
+        self.task = self.progress.add_task(name, total=None, count="", rate="", current="")
 
     def __exit__(self, *exc) -> None:
         if self.progress:
@@ -166,7 +186,8 @@ def import_command(
     try:
         with _ProgressBar(enabled=not (quiet or as_json)) as bar:
             summary = import_transcripts(roots or None, db, full_refresh=full_refresh,
-                                         on_progress=bar, wait=3600.0 if wait else 0.0, source_kind=source_kind)
+                                         on_progress=bar, wait=3600.0 if wait else 0.0, source_kind=source_kind,
+                                         on_phase=bar.phase)
     except ImportInterrupted as exc:
         err.print(f"interrupted: {exc}", highlight=False, markup=False)
         raise typer.Exit(130)

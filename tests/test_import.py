@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import time
 
+from rich.console import Console
 from typer.testing import CliRunner
 
 from chatlake.api import import_transcripts
-from chatlake.cli import app
+from chatlake.cli import _ProgressBar, app
 from chatlake.generate import TranscriptGenerator
 from helpers import messages, query
 
@@ -97,3 +100,37 @@ def test_a_missing_default_root_is_one_line_with_a_hint(db):
     (line,) = result.stderr.strip().splitlines()
     assert ".claude/projects does not exist" in line and "chatlake import --example" in line
     assert not db.exists()
+
+
+def test_each_phase_shows_with_a_running_clock_within_80_columns(tree, db):
+    console = Console(width=80, force_terminal=True, file=io.StringIO())
+    seen = []
+    with _ProgressBar(True, console=console) as bar:
+        def snapshot() -> None:
+            shown = Console(record=True, width=80, file=io.StringIO())
+            shown.print(bar.progress.get_renderable())
+            seen.append(shown.export_text())
+
+        def on_phase(name: str) -> None:
+            snapshot()  # how the phase before it ended
+            bar.phase(name)
+            time.sleep(1.1)  # long enough for the phase's clock to move
+            snapshot()
+
+        bar(0, len(tree.files), 0, f"/x/{'0b5f3c1e-7d2a-4b8e-9c6f-1a2b3c4d5e6f' * 2}.jsonl")
+        summary = import_transcripts([tree.root], db, on_progress=bar, on_phase=on_phase)
+
+    assert summary.built
+    long_name, landing, landed, building = seen
+    assert long_name.startswith("landing ") and long_name.rstrip().endswith("…")
+    assert landing.startswith("landing ") and "0:00:01" in landing
+    assert f"{len(tree.files)}/{len(tree.files)} files" in landed
+    assert building.startswith("building the marts ") and "0:00:01" in building and "files" not in building
+    assert all(len(line) <= 80 for text in seen for line in text.splitlines())
+
+
+def test_an_import_writes_nothing_to_a_stderr_that_is_no_terminal(tree, db):
+    result = CliRunner().invoke(app, ["import", str(tree.root), "--db", str(db)])
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
