@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from chatlake.build import INCREMENT_SELECTOR, BuildResult, preload_dbt, project_fingerprint, run_dbt
 from chatlake.build_child import DbtChild
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from chatlake.extract.land import ProgressFn
 
 MARTS = ("human_messages", "sessions")
+# rejection reasons a summary quotes; the rest are counted (all are in raw.rejected_conversations)
+REJECTIONS_SHOWN = 5
 
 
 @dataclass
@@ -27,6 +29,7 @@ class ImportSummary:
     """What one `chatlake import` did."""
 
     db: str
+    roots: list[str] = field(default_factory=list)
     files_seen: int = 0
     files_new: int = 0
     files_appended: int = 0
@@ -36,10 +39,14 @@ class ImportSummary:
     lines_landed: int = 0
     lines_rejected: int = 0
     sessions_touched: int = 0
+    # of those, the ones in the `sessions` mart (a session without a human message is not)
+    sessions_in_marts: int = 0
     export_files_seen: int = 0
     conversations_landed: int = 0
     conversations_unchanged: int = 0
     conversations_rejected: int = 0
+    # "<file> #<position>: <reason>" for the first REJECTIONS_SHOWN conversations this run rejected
+    rejections: list[str] = field(default_factory=list)
     human_messages_added: int = 0
     human_messages_total: int = 0
     built: bool = False
@@ -53,12 +60,17 @@ class ImportSummary:
 
     @property
     def ok(self) -> bool:
-        return self.files_failed == 0 and self.build_ok
+        # a rejected conversation is a prompt that is not in the warehouse: the run did not do its job
+        return self.files_failed == 0 and self.conversations_rejected == 0 and self.build_ok
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["ok"] = self.ok
         return data
+
+
+class NoTranscripts(ChatlakeError):
+    """No root was given and none of the default ones exists."""
 
 
 def _count_messages(con) -> int:
@@ -73,7 +85,10 @@ def _marts_behind(con) -> bool:
         return True
     if not table_exists(con, "raw", "model_watermarks"):
         return True
-    latest = con.execute("select coalesce(max(load_id), 0) from raw.loads").fetchone()[0]
+    # a load that only rejected input gave the marts nothing to absorb
+    latest = con.execute(
+        "select coalesce(max(load_id), 0) from raw.loads where files_rewritten > 0 or lines_landed > 0"
+        " or load_id in (select load_id from raw.touched_sessions)").fetchone()[0]
     rows = dict(con.execute("select model, load_id from raw.model_watermarks").fetchall())
     return any(rows.get(m, -1) < latest for m in MARTS)
 
@@ -113,21 +128,29 @@ def import_transcripts(
     on_progress: ProgressFn | None = None,
     wait: float = 0.0,
     source_kind: str | None = None,
+    on_phase: Callable[[str], None] | None = None,
 ) -> ImportSummary:
     """Land new transcript lines and export conversations, then `dbt build` the marts when anything changed.
 
     Roots are folders of transcripts, or ChatGPT / Claude.ai export files (`conversations.json` or
     the `.zip`), detected from their content unless `source_kind` (`chatgpt`, `claude_ai`) forces it.
+    `on_phase` hears each phase as it starts: "landing", then "building the marts" when dbt runs.
     """
     started = time.monotonic()
     db_path = resolve_db(db)
-    roots = [Path(r).expanduser() for r in roots] if roots else default_roots()
+    if roots:
+        roots = [Path(r).expanduser() for r in roots]
+    else:
+        roots = default_roots()
+        if not any(r.exists() for r in roots):
+            raise NoTranscripts(f"{roots[0]} does not exist: pass the folders or exports to import,"
+                                " or try `chatlake import --example`")
     verdict = unchanged.Verdict() if full_refresh else unchanged.check(db_path, roots, source_kind)
     same = verdict.same
     if same is not None:
         if on_progress:
             on_progress(len(same.stats), len(same.stats), 0, "")
-        return ImportSummary(db=str(db_path), files_seen=len(same.stats), files_unchanged=len(same.stats),
+        return ImportSummary(db=str(db_path), roots=[str(r) for r in roots], files_seen=len(same.stats), files_unchanged=len(same.stats),
                              human_messages_total=same.human_messages_total,
                              seconds=time.monotonic() - started)
     unchanged.forget(db_path)
@@ -141,7 +164,7 @@ def import_transcripts(
         # held from the landing through the build: a waiting import waits for this whole run
         with warehouse_lock(db_path, wait):
             return _import(db_path, roots, full_refresh, on_progress, wait, source_kind, verdict, child, started,
-                           done)
+                           done, on_phase or (lambda name: None))
     except KeyboardInterrupt:
         raise ImportInterrupted(f"{done.what}; run the same command again to finish") from None
     finally:
@@ -162,13 +185,14 @@ def _disk_error(stage: str, exc: Exception, kept: str) -> ChatlakeError:
 
 def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: ProgressFn | None, wait: float,
             source_kind: str | None, verdict: unchanged.Verdict, child: DbtChild | None,
-            started: float, done: _Committed) -> ImportSummary:
+            started: float, done: _Committed, on_phase: Callable[[str], None]) -> ImportSummary:
     """The import after the walk: land, build when anything changed, record what was done."""
     import duckdb
 
     from chatlake.extract import extract
 
     walk = verdict.walk or walk_roots(roots)
+    on_phase("landing")
     con = connect(db_path, wait=wait)
     try:
         before = _count_messages(con)
@@ -180,13 +204,18 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
             raise _disk_error("landing", exc, "nothing from this run was committed") from None
         if result.load_id is not None:
             done.what = f"the load was committed ({result.lines_landed} lines), the marts were not rebuilt yet"
-        needs_build = full_refresh or result.changed or _marts_behind(con)
+        landed_something = bool(result.lines_landed or result.files_rewritten or result.exports.conversations_landed)
+        # a run whose only input was rejected leaves dbt alone, even on a warehouse with no marts yet
+        rejected_only = not landed_something and bool(result.lines_rejected or result.exports.conversations_rejected)
+        needs_build = full_refresh or landed_something or (not rejected_only and _marts_behind(con))
+        rejections = _rejections(con, result.load_id) if result.exports.conversations_rejected else []
         built_with = _built_fingerprint(con) if needs_build else None
         landed = None if needs_build else _landed_stats(con)
     finally:
         con.close()
     summary = ImportSummary(
         db=str(db_path),
+        roots=[str(r) for r in roots],
         files_seen=result.files_seen,
         files_new=result.files_new,
         files_appended=result.files_appended,
@@ -200,10 +229,12 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
         conversations_landed=result.exports.conversations_landed,
         conversations_unchanged=result.exports.conversations_unchanged,
         conversations_rejected=result.exports.conversations_rejected,
+        rejections=rejections,
         failures=[f"{f.path}: {f.error}" for f in result.failures if (f.path, f.error) not in verdict.reported],
     )
     whole_project = None
     if needs_build:
+        on_phase("building the marts")
         build, whole_project = _build(db_path, full_refresh, built_with, child, wait)
         if build.ok:
             done.what = "the load and the build were committed"
@@ -215,6 +246,12 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
         con = connect(db_path, wait=wait)
         try:
             summary.human_messages_total = _count_messages(con)
+            if result.load_id is not None and table_exists(con, "main", "sessions"):
+                # exports' conversations count too, so both figures are of the same sessions
+                summary.sessions_touched, summary.sessions_in_marts = con.execute(
+                    "select count(distinct session_id), count(distinct session_id) filter"
+                    " (where session_id in (select session_id from main.sessions))"
+                    " from raw.touched_sessions where load_id = ?", [result.load_id]).fetchone()
             # its own messages only: the warehouse lock keeps other imports out since `before`
             if whole_project is not None and summary.build_ok:
                 con.execute("delete from raw.project_builds")
@@ -237,6 +274,13 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
         unchanged.remember(db_path, roots, source_kind, landed, summary.human_messages_total, walk.errors)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _rejections(con, load_id: int) -> list[str]:
+    rows = con.execute(
+        "select source_file, file_position, reason from raw.rejected_conversations where load_id = ?"
+        " order by source_file, file_position limit ?", [load_id, REJECTIONS_SHOWN]).fetchall()
+    return [f"{path} #{position}: {reason}" for path, position, reason in rows]
 
 
 def _landed_stats(con) -> dict[str, tuple[int, int]]:

@@ -223,9 +223,13 @@ def status_command(
         li = s.last_import
         took = f" in {li['seconds']:.1f}s" if li.get("seconds") is not None else ""
         p(f"last import: {li['started_at']:%Y-%m-%d %H:%M}{took}: {li['files_new']:,} new and"
-          f" {li['files_appended']:,} appended files, {li['lines_landed']:,} lines landed,"
+          f" {li['files_appended']:,} appended files, {li['lines_landed']:,} {'line' if li['lines_landed'] == 1 else 'lines'} landed,"
           f" {li['lines_rejected']:,} rejected")
     p(f"rejected lines: {s.rejected_lines:,}")
+    if s.export_files or s.rejected_conversations:
+        p(f"exports: {s.export_files:,} {'file' if s.export_files == 1 else 'files'},"
+          f" {s.conversations:,} {'conversation' if s.conversations == 1 else 'conversations'}")
+        p(f"rejected conversations: {s.rejected_conversations:,}")
     if not s.embeddings:
         p("embeddings: none yet (run `chatlake embed`)")
     for m in s.embeddings:

@@ -11,7 +11,9 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Column
 
 from chatlake.api import ImportSummary, import_transcripts
 from chatlake.config import data_dir
@@ -64,66 +66,96 @@ def example_tree() -> Path:
 
 
 class _ProgressBar:
-    """Files done / total, MB/s and the current file, on stderr."""
+    """The import's phases on stderr, each with a running clock: landing (files, MB/s, the
+    current file), then the dbt build. Fits the terminal's width; silent when stderr is no terminal."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    BAR = 20
+
+    def __init__(self, enabled: bool, console: Console | None = None) -> None:
+        self.console = console or err
+        # rich's live display leaves a blank line behind on a stream that is no terminal
+        self.enabled = enabled and self.console.is_terminal
         self.progress: Progress | None = None
         self.task = None
         self.started = time.monotonic()
 
     def __enter__(self) -> "_ProgressBar":
         if self.enabled:
+            fixed = dict(table_column=Column(no_wrap=True))
             self.progress = Progress(
-                TextColumn("[bold]landing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("{task.fields[current]}"),
-                console=err, transient=True,
+                TextColumn("[bold]{task.description}", **fixed), BarColumn(bar_width=self.BAR),
+                TextColumn("{task.fields[count]}", **fixed), TextColumn("{task.fields[rate]}", **fixed),
+                TimeElapsedColumn(), TextColumn("{task.fields[current]}", **fixed),
+                console=self.console, transient=True,
             )
             self.progress.__enter__()
-            self.task = self.progress.add_task("land", total=None, rate="", current="")
+            self.task = self.progress.add_task("landing", total=None, count="", rate="", current="")
         return self
 
     def __call__(self, done: int, total: int, bytes_read: int, current: str) -> None:
         if not self.progress:
             return
         elapsed = max(time.monotonic() - self.started, 1e-6)
+        count = f"{done}/{total} files"
+        rate = f"{bytes_read / elapsed / 1e6:.1f} MB/s"
+        # the file name gets what the other columns leave (columns are one space apart)
+        room = self.console.width - len("landing") - self.BAR - len(count) - len(rate) - len("0:00:00") - 6
         name = Path(current).name if current else ""
-        self.progress.update(self.task, completed=done, total=total,
-                             rate=f"{bytes_read / elapsed / 1e6:.1f} MB/s", current=name[:40])
+        if len(name) > room:
+            name = name[:room - 1] + "…" if room > 8 else ""
+        self.progress.update(self.task, completed=done, total=total, count=count, rate=rate, current=name)
+
+    def phase(self, name: str) -> None:
+        """The landing is over: its line (and its stopped clock) gives way to one for `name`, with a running clock."""
+        if not self.progress or name == "landing":
+            return
+        self.progress.update(self.task, visible=False)
+        self.task = self.progress.add_task(name, total=None, count="", rate="", current="")
 
     def __exit__(self, *exc) -> None:
         if self.progress:
             self.progress.__exit__(*exc)
 
 
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else plural or word + 's'}"
+
+
 def print_summary(s: ImportSummary) -> None:
-    out.print(
-        f"files: {s.files_seen} seen, {s.files_new} new, {s.files_appended} appended, "
-        f"{s.files_unchanged} unchanged, {s.files_rewritten} rewritten, {s.files_failed} failed",
-        highlight=False,
-    )
-    out.print(f"lines: {s.lines_landed} landed, {s.lines_rejected} rejected", highlight=False)
+    p = lambda text: out.print(text, highlight=False)  # noqa: E731
+    p("roots: " + ", ".join(s.roots))
+    # an export-only run has no transcript files to speak of
+    if s.files_seen or not s.export_files_seen:
+        p(f"files: {s.files_seen:,} seen, {s.files_new:,} new, {s.files_appended:,} appended, "
+          f"{s.files_unchanged:,} unchanged, {s.files_rewritten:,} rewritten, {s.files_failed:,} failed")
+        p(f"lines: {s.lines_landed:,} landed, {s.lines_rejected:,} rejected")
     if s.export_files_seen:
-        out.print(
-            f"exports: {s.export_files_seen} files; conversations: {s.conversations_landed} landed, "
-            f"{s.conversations_unchanged} unchanged, {s.conversations_rejected} rejected",
-            highlight=False,
-        )
-    out.print(
-        f"sessions touched: {s.sessions_touched}; human messages: {s.human_messages_added} added, "
-        f"{s.human_messages_total} in total",
-        highlight=False,
-    )
+        p(f"exports: {_n(s.export_files_seen, 'file')}; conversations: {s.conversations_landed:,} landed, "
+          f"{s.conversations_unchanged:,} unchanged, {s.conversations_rejected:,} rejected")
+    if s.built:
+        without = s.sessions_touched - s.sessions_in_marts
+        p(f"sessions: {s.sessions_touched:,} touched"
+          + (f", {without:,} of them without a human message (not in `sessions`)" if without else ""))
+    p(f"human messages: {s.human_messages_added:,} added, {s.human_messages_total:,} in total")
     if not s.built:
-        out.print("nothing new: dbt not run", highlight=False)
+        p("nothing new: dbt not run")
     elif s.build_scope == "increment":
-        out.print("dbt: incremental models and the marts' contract tests (project unchanged since its last full build)",
-                  highlight=False)
-    out.print(f"warehouse: {s.db} ({s.seconds:.2f}s)", highlight=False)
+        p("dbt: incremental models and the marts' contract tests (project unchanged since its last full build)")
+    p(f"warehouse: {s.db} ({s.seconds:.2f}s)")
+    _print_problems(s)
+
+
+def _print_problems(s: ImportSummary) -> None:
     for failure in s.failures:
-        err.print(f"[yellow]unreadable:[/] {failure}", highlight=False)
+        err.print(f"[yellow]unreadable:[/] {escape(failure)}", highlight=False)
+    for rejection in s.rejections:
+        err.print(f"[yellow]rejected:[/] {escape(rejection)}", highlight=False)
+    if s.conversations_rejected > len(s.rejections):
+        more = s.conversations_rejected - len(s.rejections)
+        err.print(f"[yellow]rejected:[/] {_n(more, 'more conversation')} (reasons in raw.rejected_conversations)",
+                  highlight=False)
     for failure in s.test_failures:
-        err.print(f"[red]dbt:[/] {failure}", highlight=False)
+        err.print(f"[red]dbt:[/] {escape(failure)}", highlight=False)
 
 
 @app.command("import")
@@ -165,7 +197,8 @@ def import_command(
     try:
         with _ProgressBar(enabled=not (quiet or as_json)) as bar:
             summary = import_transcripts(roots or None, db, full_refresh=full_refresh,
-                                         on_progress=bar, wait=3600.0 if wait else 0.0, source_kind=source_kind)
+                                         on_progress=bar, wait=3600.0 if wait else 0.0, source_kind=source_kind,
+                                         on_phase=bar.phase)
     except ImportInterrupted as exc:
         err.print(f"interrupted: {exc}", highlight=False, markup=False)
         raise typer.Exit(130)
@@ -179,8 +212,7 @@ def import_command(
     elif not quiet:
         print_summary(summary)
     elif not summary.ok:
-        for failure in summary.failures + summary.test_failures:
-            err.print(failure, highlight=False)
+        _print_problems(summary)
     raise typer.Exit(0 if summary.ok else 1)
 
 

@@ -57,6 +57,9 @@ class Status:
     last_activity: datetime | None = None
     last_import: dict | None = None
     rejected_lines: int = 0
+    export_files: int = 0
+    conversations: int = 0
+    rejected_conversations: int = 0
     embeddings: list[ModelStatus] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -106,6 +109,13 @@ def _warehouse(con, s: Status) -> None:
             "select min(created_at), max(created_at) from main.human_messages").fetchone()
     if table_exists(con, "raw", "rejected_lines"):
         s.rejected_lines = _scalar(con, "select count(*) from raw.rejected_lines")
+    if table_exists(con, "raw", "export_files"):
+        s.export_files = _scalar(con, "select count(*) from raw.export_files where source_kind is not null")
+    if table_exists(con, "raw", "export_conversations"):
+        s.conversations = _scalar(con, "select count(*) from (select distinct source_kind, conversation_id"
+                                       " from raw.export_conversations)")
+    if table_exists(con, "raw", "rejected_conversations"):
+        s.rejected_conversations = _scalar(con, "select count(*) from raw.rejected_conversations")
     if table_exists(con, "raw", "loads"):
         cursor = con.execute(
             "select load_id, started_at, finished_at, date_diff('millisecond', started_at, finished_at) / 1000.0"

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections import deque
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from typing import TYPE_CHECKING
 from chatlake.embed.config import DEFAULT_MODEL, KINDS, resolve_config
@@ -30,27 +33,46 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 13
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     raise typer.Exit(code)
 
 
-class _Bar:
-    """Hashes done / to do, rate and ETA, on stderr."""
+RATE_WINDOW = 15.0  # seconds of progress the rate (and so the ETA) is measured over
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+
+def moving_eta(samples: list[tuple[float, int]], remaining: int) -> float | None:
+    """Seconds left at the rate of the (time, hashes done) samples given, oldest first; None before any rate."""
+    if len(samples) < 2 or not remaining:
+        return 0.0 if not remaining else None
+    (t0, d0), (t1, d1) = samples[0], samples[-1]
+    if t1 <= t0 or d1 <= d0:
+        return None
+    return remaining / ((d1 - d0) / (t1 - t0))
+
+
+class _Bar:
+    """What `embed` is doing, with a running clock, on stderr: starting (the target, the texts),
+    then hashes done / to do with the rate and the ETA of the last RATE_WINDOW seconds."""
+
+    def __init__(self, enabled: bool, console: Console | None = None, clock=time.monotonic) -> None:
+        self.console = console or err
+        # rich's live display leaves a blank line behind on a stream that is no terminal
+        self.enabled = enabled and self.console.is_terminal
+        self.clock = clock
         self.progress: Progress | None = None
         self.task = None
+        self.samples: deque[tuple[float, int]] = deque()
 
     def __enter__(self) -> "_Bar":
         if self.enabled:
             self.progress = Progress(
-                TextColumn("[bold]embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("hashes"),
-                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                console=err, transient=True,
+                TextColumn("[bold]{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[count]}"),
+                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("{task.fields[eta]}"),
+                console=self.console, transient=True,
             )
             self.progress.__enter__()
-            self.task = self.progress.add_task("embed", total=None, rate="")
+            # until the first hashes are done, the target starts and the texts are counted
+            self.task = self.progress.add_task("starting", total=None, count="", rate="", eta="")
         return self
 
     def __call__(self, s: EmbedSummary, phase: str | None = None) -> None:
@@ -58,11 +80,19 @@ class _Bar:
             return
         if phase:
             self.progress.update(self.task, description=phase)
-            self.progress.columns[0].text_format = f"[bold]{phase}"
             return
-        elapsed = self.progress.tasks[0].elapsed or 0.0
-        rate = f"{s.done / elapsed:,.0f}/s" if elapsed > 0.5 and s.done else ""
-        self.progress.update(self.task, completed=s.done, total=s.to_do, rate=rate)
+        now = self.clock()
+        self.samples.append((now, s.done))
+        while len(self.samples) > 2 and now - self.samples[1][0] >= RATE_WINDOW:
+            self.samples.popleft()
+        samples = list(self.samples)
+        rate = ""
+        if len(samples) > 1 and samples[-1][0] > samples[0][0]:
+            rate = f"{(samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0]):,.0f}/s"
+        eta = moving_eta(samples, s.to_do - s.done)
+        self.progress.update(self.task, description="embedding", completed=s.done, total=s.to_do,
+                             count=f"{s.done:,}/{s.to_do:,}", rate=rate,
+                             eta=f"eta {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "")
 
     def __exit__(self, *exc) -> None:
         if self.progress:

@@ -387,7 +387,11 @@ class RestTarget:
     """Supabase's REST API (PostgREST) through the supabase client: upserts of at most 500 rows, RPC for the rest."""
 
     def __init__(self, url: str, key: str, label: str) -> None:
-        from supabase import create_client
+        try:
+            from supabase import create_client
+        except ImportError:
+            # an extra: its client stack is most of what a plain install would weigh
+            raise TargetError(f'{label} needs the supabase client: pip install "chatlake[supabase]"') from None
 
         self.label = label
         self._url = url

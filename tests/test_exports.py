@@ -400,3 +400,49 @@ def test_shared_samples_conform(db):
         assert query(db, "select source from sessions where session_id = ?", [cid]) == [(kind,)]
     native = query(db, "select content, image_count from human_messages where session_id = 'chatgpt-fixture-conversation'")
     assert native == [("Analyze the attached fixture and create an artifact.", 1)]
+
+
+# -- what a user sees of a rejected export -------------------------------------------------
+
+def test_a_cut_export_shows_its_reason_exits_1_and_builds_nothing(tmp_path, db):
+    gen = ExportGenerator(seed=6)
+    cut = tmp_path / "cut" / "conversations.json"
+    write_conversations(cut, [gen.chatgpt(prompts=3)])
+    cut.write_bytes(cut.read_bytes()[:-200])  # a download that stopped early
+
+    result = CliRunner().invoke(app, ["import", str(cut), "--db", str(db)])
+
+    assert result.exit_code == 1, result.output
+    assert "conversations: 0 landed, 0 unchanged, 1 rejected" in result.stdout
+    assert f"rejected: {cut} #1: invalid JSON after conversation 0" in result.stderr
+    assert "nothing new: dbt not run" in result.stdout
+    assert query(db, "select count(*) from information_schema.tables where table_name = 'human_messages'") == [(0,)]
+    status = CliRunner().invoke(app, ["status", "--db", str(db)])
+    assert "rejected conversations: 1" in status.stdout
+
+
+def test_many_rejections_show_the_first_few_and_a_count(tmp_path, db):
+    junk = tmp_path / "conversations.json"
+    junk.write_text(json.dumps([{"id": f"c{n}"} for n in range(8)]))  # eight conversations without messages
+
+    result = CliRunner().invoke(app, ["import", str(junk), "--source-kind", "chatgpt", "--db", str(db)])
+
+    assert result.exit_code == 1
+    shown = [line for line in result.stderr.splitlines() if line.startswith("rejected:")]
+    assert shown[:5] == [f"rejected: {junk} #{n}: missing mapping" for n in range(1, 6)]
+    assert shown[5:] == ["rejected: 3 more conversations (reasons in raw.rejected_conversations)"]
+
+
+def test_an_export_only_run_reads_as_one(tmp_path, db):
+    gen = ExportGenerator(seed=8)
+    export = write_conversations(tmp_path / "conversations.json", [gen.chatgpt(prompts=2)])
+
+    result = CliRunner().invoke(app, ["import", str(export), "--db", str(db)])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"roots: {export}"
+    assert not any(line.startswith(("files:", "lines:")) for line in lines)
+    assert "exports: 1 file; conversations: 1 landed, 0 unchanged, 0 rejected" in lines
+    status = CliRunner().invoke(app, ["status", "--db", str(db)]).stdout.splitlines()
+    assert "exports: 1 file, 1 conversation" in status and "rejected conversations: 0" in status

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import time
 
+from rich.console import Console
 from typer.testing import CliRunner
 
 from chatlake.api import import_transcripts
-from chatlake.cli import app
+from chatlake.cli import _ProgressBar, app
+from chatlake.generate import TranscriptGenerator
 from helpers import messages, query
 
 
@@ -70,3 +74,63 @@ def test_cli_json_summary_and_exit_codes(tree, db):
     missing = runner.invoke(app, ["import", str(tree.root / "nope"), "--db", str(db)])
     assert missing.exit_code == 2
     assert "no such file or directory" in missing.output
+
+
+def test_summary_names_its_roots_and_the_sessions_the_marts_leave_out(tmp_path, db):
+    gen = TranscriptGenerator(tmp_path / "projects", seed=12)
+    tree = gen.write_tree(sessions=2, prompts=2)
+    gen.session(prompts=0, subagents=0)  # a session where nothing was typed
+
+    result = CliRunner().invoke(app, ["import", str(tree.root), "--db", str(db)])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"roots: {tree.root}"
+    in_marts = query(db, "select count(*) from sessions")[0][0]
+    touched = query(db, "select count(distinct session_id) from raw.touched_sessions")[0][0]
+    assert touched > in_marts
+    assert (f"sessions: {touched} touched, {touched - in_marts} of them without a human message"
+            " (not in `sessions`)") in lines
+
+
+def test_a_missing_default_root_is_one_line_with_a_hint(db):
+    result = CliRunner().invoke(app, ["import", "--db", str(db)])
+
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert ".claude/projects does not exist" in line and "chatlake import --example" in line
+    assert not db.exists()
+
+
+def test_each_phase_shows_with_a_running_clock_within_80_columns(tree, db):
+    console = Console(width=80, force_terminal=True, file=io.StringIO())
+    seen = []
+    with _ProgressBar(True, console=console) as bar:
+        def snapshot() -> None:
+            shown = Console(record=True, width=80, file=io.StringIO())
+            shown.print(bar.progress.get_renderable())
+            seen.append(shown.export_text())
+
+        def on_phase(name: str) -> None:
+            snapshot()  # how the phase before it ended
+            bar.phase(name)
+            time.sleep(1.1)  # long enough for the phase's clock to move
+            snapshot()
+
+        bar(0, len(tree.files), 0, f"/x/{'0b5f3c1e-7d2a-4b8e-9c6f-1a2b3c4d5e6f' * 2}.jsonl")
+        summary = import_transcripts([tree.root], db, on_progress=bar, on_phase=on_phase)
+
+    assert summary.built
+    long_name, landing, landed, building = seen
+    assert long_name.startswith("landing ") and long_name.rstrip().endswith("…")
+    assert landing.startswith("landing ") and "0:00:01" in landing
+    assert f"{len(tree.files)}/{len(tree.files)} files" in landed
+    assert building.startswith("building the marts ") and "0:00:01" in building and "files" not in building
+    assert all(len(line) <= 80 for text in seen for line in text.splitlines())
+
+
+def test_an_import_writes_nothing_to_a_stderr_that_is_no_terminal(tree, db):
+    result = CliRunner().invoke(app, ["import", str(tree.root), "--db", str(db)])
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
