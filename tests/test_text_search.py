@@ -101,3 +101,11 @@ def test_phrase_pattern_wants_whole_words_in_order():
     assert re.search(pattern, "The Deploy -- fails!")
     assert not re.search(pattern, "redeploy fails")
     assert not re.search(pattern, "deploy failsafe")
+
+
+def test_the_warehouse_macros_split_drop_and_stem_as_the_index_does(wh):
+    terms = query(wh["db"], "select main.fts_terms(?)", ["Running the TESTS, fixes: ansible-lint with größe"])[0][0]
+    assert terms == ["run", "test", "fix", "ansible", "lint", "größe"]
+    indexed = query(wh["db"], "select list(term order by term) from message_terms t join human_messages m"
+                              " using (message_uuid) where m.content = ?", [FAILED])[0][0]
+    assert indexed == ["fail", "nightly", "runner", "test"]
