@@ -207,14 +207,25 @@ def text_search(con, query: str, filters: Filters, k: int) -> list[Hit]:
     words = _Analysed(con, parse_word_query(query))
     if not words.terms:  # only stop words: Postgres' websearch_to_tsquery matches nothing either
         return []
-    phrase_checks = "".join(" and regexp_matches(m.content, ?)" for _ in words.phrases)
-    phrase_checks += "".join(" and not regexp_matches(m.content, ?)" for _ in words.excluded_phrases)
+    checks, params = [], []
+    if words.required:
+        checks.append("list_has_all(s.found, ?::varchar[])")
+        params.append(words.required)
+    if words.excluded:
+        checks.append("s.message_uuid not in (select message_uuid from main.message_terms"
+                      " where term in (select unnest(?::varchar[])))")
+        params.append(words.excluded)
+    # A check on m.content alone would be pushed down to the scan of every message; naming
+    # s.score keeps the regular expression on the candidates that hold the phrase's words.
+    checks += ["(s.score is null or regexp_matches(m.content, ?))"] * len(words.phrases)
+    checks += ["(s.score is null or not regexp_matches(m.content, ?))"] * len(words.excluded_phrases)
+    params += [*words.phrases, *words.excluded_phrases]
     rows = con.execute(
             f"""
             with postings as (
                 select message_uuid, term, term_count, message_length
                 from main.message_terms
-                where list_contains(?::varchar[], term)
+                where term in (select unnest(?::varchar[]))
             ),
             corpus as (
                 select count(*) as documents,
@@ -236,26 +247,29 @@ def text_search(con, query: str, filters: Filters, k: int) -> list[Hit]:
                 join frequencies f on f.term = p.term
                 cross join corpus c
                 group by p.message_uuid
+            ),
+            -- ranked without reading the messages' text (unless a phrase needs it), then the k read
+            ranked as (
+                select s.message_uuid, s.score, len(s.found) as matched_terms, m.created_at
+                from scored s
+                join main.human_messages m on m.message_uuid = s.message_uuid
+                where (?::varchar is null or m.project_path = ? or m.project_path like '%/' || ?)
+                  and (?::timestamptz is null or m.created_at >= ?)
+                  and (?::timestamptz is null or m.created_at < ?)
+                  and (?::varchar[] is null or list_contains(?, m.kind))
+                  {"".join(f" and {check}" for check in checks)}
+                order by s.score desc, m.created_at desc nulls last, s.message_uuid
+                limit ?
             )
             select m.message_uuid, m.session_id, m.created_at, m.kind, m.content, m.project_path, m.git_branch,
-                   len(s.found) as matched_terms, s.score
-            from scored s
-            join main.human_messages m on m.message_uuid = s.message_uuid
-            where list_has_all(s.found, ?::varchar[])
-              and s.message_uuid not in (
-                  select message_uuid from main.message_terms where list_contains(?::varchar[], term))
-              and (?::varchar is null or m.project_path = ? or m.project_path like '%/' || ?)
-              and (?::timestamptz is null or m.created_at >= ?)
-              and (?::timestamptz is null or m.created_at < ?)
-              and (?::varchar[] is null or list_contains(?, m.kind))
-              {phrase_checks}
-            order by s.score desc, m.created_at desc nulls last, m.message_uuid
-            limit ?
+                   r.matched_terms, r.score
+            from ranked r
+            join main.human_messages m on m.message_uuid = r.message_uuid
+            order by r.score desc, r.created_at desc nulls last, r.message_uuid
             """,
-            [words.terms, words.required, words.excluded or [""],
-             filters.project, filters.project, filters.project, filters.since, filters.since,
+            [words.terms, filters.project, filters.project, filters.project, filters.since, filters.since,
              filters.until, filters.until, list(filters.kinds) if filters.kinds else None,
-             list(filters.kinds) if filters.kinds else None, *words.phrases, *words.excluded_phrases, k],
+             list(filters.kinds) if filters.kinds else None, *params, k],
     ).fetchall()
     return [Hit(*row[:7], matched_terms=row[7], score=row[8], snippet=make_snippet(row[4], words.snippet_words))
             for row in rows]

@@ -1,6 +1,6 @@
 """Benchmark of `chatlake search --text` (BM25 over message_terms) and of what the word index adds to an import.
 
-Usage: python tests/bench/bench_text_search.py [--gib 1.0] [--queries 20] [--work DIR]
+Usage: python tests/bench/bench_text_search.py [--gib 1.0] [--queries 20] [--work DIR] [--scale 200000]
 
 Generates (or reuses) bench_import.py's tree of --gib GiB, imports it cold through the CLI in a new
 process, then appends to 5 transcripts and imports again. The index's share of each import is
@@ -9,11 +9,17 @@ dbt's log beside the warehouse. Then, in this process, it times chatlake.search.
 as `chatlake search --text` calls it (open the warehouse read-only, analyse the query, one BM25
 query, session titles), medians and 90th percentiles of --queries runs of each query shape, and
 `chatlake search --text` end to end in new processes.
+
+The generated tree's prompts draw on a few dozen words; --scale N then imports, into a second
+warehouse, N prompts in sessions of 100 whose words follow Zipf's law over a 30,000-word
+vocabulary, one in 50 of them a 12 KB paste, and times the same way the commonest words (the
+longest posting lists), rare ones, a phrase and an exclusion.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import re
 import statistics
@@ -68,6 +74,50 @@ def cli(*args: str) -> float:
     return time.monotonic() - started
 
 
+def zipf_tree(root: Path, n: int) -> list[str]:
+    """N prompts (see the module's docstring) under `root`; returns the vocabulary, commonest first."""
+    rng = random.Random(7)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocabulary = list(dict.fromkeys("".join(rng.choices(letters, k=rng.randint(3, 10))) for _ in range(32_000)))
+    vocabulary = vocabulary[:30_000]
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    cumulative = list(itertools.accumulate(weights))
+    marker = root / ".complete"
+    if marker.exists():
+        return vocabulary
+    for session in range(0, n, 100):
+        sid = f"c{session:07d}-0000-4000-8000-000000000000"
+        prompts = []
+        for i in range(min(100, n - session)):
+            size = 2000 if (session + i) % 50 == 0 else rng.randint(3, 30)
+            prompts.append(" ".join(rng.choices(vocabulary, cum_weights=cumulative, k=size)))
+        path = root / f"-home-dev-p{session // 10_000}" / f"{sid}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        append_session_turns(path, sid, prompts)
+    marker.write_text("ok")
+    return vocabulary
+
+
+def time_queries(db: Path, queries: dict[str, str], n: int) -> None:
+    for name, text in queries.items():
+        search(text, db=db, mode="text", k=10)  # warm-up
+        ms = []
+        for _ in range(n):
+            started = time.perf_counter()
+            search(text, db=db, mode="text", k=10)
+            ms.append((time.perf_counter() - started) * 1000)
+        print(f"{name:<34} {stats(ms)}")
+
+
+def describe(db: Path) -> None:
+    con = duckdb.connect(str(db), read_only=True)
+    messages, text_mb = con.execute("select count(*), sum(strlen(content)) / 1e6 from human_messages").fetchone()
+    rows, terms = con.execute("select count(*), count(distinct term) from message_terms").fetchone()
+    con.close()
+    print(f"warehouse: {messages:,} messages ({text_mb:.1f} MB of text), message_terms {rows:,} rows,"
+          f" {terms:,} distinct terms, file {db.stat().st_size / 1e6:.0f} MB")
+
+
 def stats(ms: list[float]) -> str:
     p90 = statistics.quantiles(ms, n=10)[-1] if len(ms) > 2 else max(ms)
     return f"median {statistics.median(ms):7.1f} ms   p90 {p90:7.1f} ms   (n={len(ms)})"
@@ -77,6 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gib", type=float, default=1.0)
     parser.add_argument("--queries", type=int, default=20)
+    parser.add_argument("--scale", type=int, default=0)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "chatlake-bench-fts")
     args = parser.parse_args()
 
@@ -102,23 +153,31 @@ def main() -> None:
     model_append, _ = index_seconds(log, offset)
     print(f"append import {append:.1f} s; message_terms model {model_append:.2f} s")
 
-    con = duckdb.connect(str(db), read_only=True)
-    messages, text_mb = con.execute("select count(*), sum(strlen(content)) / 1e6 from human_messages").fetchone()
-    rows, terms = con.execute("select count(*), count(distinct term) from message_terms").fetchone()
-    con.close()
-    print(f"warehouse: {messages:,} messages ({text_mb:.1f} MB of text), message_terms {rows:,} rows,"
-          f" {terms:,} distinct terms, file {db.stat().st_size / 1e6:.0f} MB")
-
-    for name, text in QUERIES.items():
-        search(text, db=db, mode="text", k=10)  # warm-up
-        ms = []
-        for _ in range(args.queries):
-            started = time.perf_counter()
-            search(text, db=db, mode="text", k=10)
-            ms.append((time.perf_counter() - started) * 1000)
-        print(f"{name:<34} {stats(ms)}")
+    describe(db)
+    time_queries(db, QUERIES, args.queries)
     ends = [cli("search", QUERIES["two common words"], "--text", "--db", str(db)) * 1000 for _ in range(5)]
     print(f"{'CLI end to end (new process)':<34} {stats(ends)}")
+
+    if args.scale:
+        zipf = args.work / f"zipf-{args.scale}"
+        vocabulary = zipf_tree(zipf, args.scale)
+        scaled = args.work / "wh-zipf" / "chatlake.duckdb"
+        for stale in scaled.parent.glob("*"):
+            if stale.is_file():
+                stale.unlink()
+        log = scaled.parent / ".chatlake-dbt" / "logs" / "dbt.log"
+        cold = cli("import", str(zipf), "--db", str(scaled))
+        model, tests = index_seconds(log, 0)
+        print(f"--scale {args.scale:,}: cold import {cold:.1f} s; message_terms model {model:.2f} s,"
+              f" its tests {tests:.2f} s")
+        describe(scaled)
+        time_queries(scaled, {
+            "two commonest words": f"{vocabulary[0]} {vocabulary[1]}",
+            "five common words": " ".join(vocabulary[2:7]),
+            "one rare word": vocabulary[20_000],
+            "common word, phrase": f'"{vocabulary[0]} {vocabulary[1]}"',
+            "common word minus another": f"{vocabulary[0]} -{vocabulary[1]}",
+        }, args.queries)
 
 
 if __name__ == "__main__":
