@@ -133,35 +133,146 @@ def make_filters(project: str | None = None, since: str | None = None, until: st
 
 # -- word search in DuckDB ---------------------------------------------------------------------------
 
+# BM25's usual constants: how fast repeating a word stops counting, how much length weighs.
+BM25_K1 = 1.2
+BM25_B = 0.75
+_NOT_WORD = "[^\\p{L}\\p{N}]"  # RE2: what separates words, as in main.fts_terms
+
+
+@dataclass(frozen=True)
+class WordQuery:
+    """A query as websearch_to_tsquery reads one: words, "quoted phrases", -excluded words and phrases."""
+
+    words: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    excluded_phrases: tuple[str, ...] = ()
+
+
+def parse_word_query(query: str) -> WordQuery:
+    """Split a query into its parts; an unclosed quote runs to the end, a lone `-` is no exclusion."""
+    parts: dict[str, list[str]] = {"words": [], "phrases": [], "excluded": [], "excluded_phrases": []}
+    pos, text = 0, query.strip()
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+            continue
+        negated = text[pos] == "-" and pos + 1 < len(text) and not text[pos + 1].isspace()
+        start = pos + 1 if negated else pos
+        if text[start] == '"':
+            close = text.find('"', start + 1)
+            close = len(text) if close < 0 else close
+            piece, pos = text[start + 1:close].strip(), close + 1
+            key = "excluded_phrases" if negated else "phrases"
+        else:
+            end = start
+            while end < len(text) and not text[end].isspace():
+                end += 1
+            piece, pos = text[start:end], end
+            key = "excluded" if negated else "words"
+        if piece and piece not in parts[key]:
+            parts[key].append(piece)
+    return WordQuery(**{key: tuple(value) for key, value in parts.items()})
+
+
+def phrase_pattern(words: list[str]) -> str:
+    """An RE2 pattern (case-insensitive) for these words in this order, whole, anything between but words."""
+    return f"(?i)(^|{_NOT_WORD})" + f"{_NOT_WORD}+".join(words) + f"({_NOT_WORD}|$)"
+
+
+class _Analysed:
+    """A WordQuery's parts as the index sees them, split and stemmed by the warehouse's own macros."""
+
+    def __init__(self, con, parsed: WordQuery):
+        texts = [" ".join(parsed.words), *parsed.phrases, " ".join(parsed.excluded), *parsed.excluded_phrases]
+        terms, split, stop = con.execute(
+            "select list_transform(?::varchar[], lambda t: main.fts_terms(t)),"
+            " list_transform(?::varchar[], lambda t: main.fts_words(t)), main.fts_stop_words()",
+            [texts, texts]).fetchone()
+        n = len(parsed.phrases)
+        self.required = sorted({t for phrase in terms[1:1 + n] for t in phrase})
+        self.terms = list(dict.fromkeys([*terms[0], *self.required]))
+        self.excluded = list(terms[1 + n])
+        self.phrases = [phrase_pattern(words) for words in split[1:1 + n] if words]
+        self.excluded_phrases = [phrase_pattern(words) for words in split[2 + n:] if words]
+        self.snippet_words = [w for words in split[:1 + n] for w in words if w not in stop]
+
+
 def text_search(con, query: str, filters: Filters, k: int) -> list[Hit]:
-    """Messages holding any of the query's words, case-insensitive; most words matched first, then newest."""
-    terms = query_terms(query)
-    if not terms:
-        return []
+    """Messages by BM25 over the word index: any word may match, a phrase must, an excluded one must not."""
     if not table_exists(con, "main", "human_messages"):  # a first build killed before the marts
         raise SearchError("the warehouse has no marts yet; run `chatlake import` to build them")
+    if not table_exists(con, "main", "message_terms"):
+        raise SearchError("the warehouse has no word index yet; run `chatlake import` to build it")
+    words = _Analysed(con, parse_word_query(query))
+    if not words.terms:  # only stop words: Postgres' websearch_to_tsquery matches nothing either
+        return []
+    checks, params = [], []
+    if words.required:
+        checks.append("list_has_all(s.found, ?::varchar[])")
+        params.append(words.required)
+    if words.excluded:
+        checks.append("s.message_uuid not in (select message_uuid from main.message_terms"
+                      " where term in (select unnest(?::varchar[])))")
+        params.append(words.excluded)
+    # A check on m.content alone would be pushed down to the scan of every message; naming
+    # s.score keeps the regular expression on the candidates that hold the phrase's words.
+    checks += ["(s.score is null or regexp_matches(m.content, ?))"] * len(words.phrases)
+    checks += ["(s.score is null or not regexp_matches(m.content, ?))"] * len(words.excluded_phrases)
+    params += [*words.phrases, *words.excluded_phrases]
     rows = con.execute(
-            """
-            with scored as (
-                select m.*,
-                       len(list_filter(?::varchar[], lambda t: contains(lower(m.content), t))) as matched_terms
-                from main.human_messages m
+            f"""
+            with postings as (
+                select message_uuid, term, term_count, message_length
+                from main.message_terms
+                where term in (select unnest(?::varchar[]))
+            ),
+            corpus as (
+                select count(*) as documents,
+                       (select coalesce(sum(term_count), 0) from main.message_terms) / greatest(count(*), 1)
+                           as average_length
+                from main.human_messages
+            ),
+            frequencies as (
+                select term, count(*) as documents from postings group by term
+            ),
+            scored as (
+                select p.message_uuid,
+                       sum(ln(1 + (c.documents - f.documents + 0.5) / (f.documents + 0.5))
+                           * p.term_count * ({BM25_K1} + 1)
+                           / (p.term_count + {BM25_K1} * (1 - {BM25_B}
+                              + {BM25_B} * p.message_length / greatest(c.average_length, 1)))) as score,
+                       list(p.term) as found
+                from postings p
+                join frequencies f on f.term = p.term
+                cross join corpus c
+                group by p.message_uuid
+            ),
+            -- ranked without reading the messages' text (unless a phrase needs it), then the k read
+            ranked as (
+                select s.message_uuid, s.score, len(s.found) as matched_terms, m.created_at
+                from scored s
+                join main.human_messages m on m.message_uuid = s.message_uuid
                 where (?::varchar is null or m.project_path = ? or m.project_path like '%/' || ?)
                   and (?::timestamptz is null or m.created_at >= ?)
                   and (?::timestamptz is null or m.created_at < ?)
                   and (?::varchar[] is null or list_contains(?, m.kind))
+                  {"".join(f" and {check}" for check in checks)}
+                order by s.score desc, m.created_at desc nulls last, s.message_uuid
+                limit ?
             )
-            select message_uuid, session_id, created_at, kind, content, project_path, git_branch, matched_terms
-            from scored
-            where matched_terms > 0
-            order by matched_terms desc, created_at desc nulls last, message_uuid
-            limit ?
+            select m.message_uuid, m.session_id, m.created_at, m.kind, m.content, m.project_path, m.git_branch,
+                   r.matched_terms, r.score
+            from ranked r
+            join main.human_messages m on m.message_uuid = r.message_uuid
+            order by r.score desc, r.created_at desc nulls last, r.message_uuid
             """,
-            [terms, filters.project, filters.project, filters.project, filters.since, filters.since,
+            [words.terms, filters.project, filters.project, filters.project, filters.since, filters.since,
              filters.until, filters.until, list(filters.kinds) if filters.kinds else None,
-             list(filters.kinds) if filters.kinds else None, k],
+             list(filters.kinds) if filters.kinds else None, *params, k],
     ).fetchall()
-    return [Hit(*row[:7], matched_terms=row[7], snippet=make_snippet(row[4], terms)) for row in rows]
+    return [Hit(*row[:7], matched_terms=row[7], score=row[8], snippet=make_snippet(row[4], words.snippet_words))
+            for row in rows]
 
 
 def add_titles(con, hits: list[Hit]) -> None:
