@@ -14,7 +14,7 @@ from chatlake.embed.batching import Prepared, Tokenizer, batches, load_tokenizer
 from chatlake.embed.client import Abandoned, EmbeddingClient
 from chatlake.embed.config import EmbedConfig, resolve_config
 from chatlake.embed.errors import ApiError, Interrupted, Stopped
-from chatlake.embed.ledger import Ledger
+from chatlake.embed.ledger import Ledger, warehouse_id
 from chatlake.embed.preparing import PreparedStream, prepare
 from chatlake.embed.redact import RULESET, Redactions
 from chatlake.embed.select import Pending, pending_messages, pending_texts
@@ -90,9 +90,11 @@ def _read_texts(cfg: EmbedConfig, label: str, recheck: bool) -> list[Pending]:
 
 def _read_messages(cfg: EmbedConfig, label: str) -> list[tuple]:
     """The message rows to push, through another short read-only connection."""
+    scope = warehouse_id(cfg.db, wait=cfg.wait)
     con = connect(cfg.db, read_only=True, wait=cfg.wait)
     try:
-        return pending_messages(con, kinds=cfg.kinds, target=label, redaction=RULESET if cfg.redact else "none")
+        return pending_messages(con, kinds=cfg.kinds, target=label, redaction=RULESET if cfg.redact else "none",
+                                warehouse_id=scope)
     finally:
         con.close()
 

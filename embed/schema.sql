@@ -7,8 +7,11 @@ select pg_advisory_xact_lock(hashtext('chatlake embed schema'));
 
 create extension if not exists vector;
 
+-- Several warehouses can share one store (a team's Supabase): a row belongs to the warehouse that
+-- pushed it (embed.warehouse in its DuckDB file), and a search reads its own warehouse's rows.
 create table if not exists chatlake_messages (
-    message_uuid text primary key,
+    warehouse_id text not null default '',
+    message_uuid text not null,
     session_id text not null,
     message_index bigint,
     created_at timestamptz,
@@ -16,8 +19,24 @@ create table if not exists chatlake_messages (
     content text not null,          -- redacted unless --no-redact
     content_hash text not null,     -- sha256 of the original content: the key of chatlake_embeddings
     project_path text,
-    git_branch text
+    git_branch text,
+    source text,                    -- claude_code, chatgpt or claude_ai
+    primary key (warehouse_id, message_uuid)
 );
+
+-- A store made before warehouses were told apart: its rows keep the id '' (seen only with
+-- --all-warehouses) until their warehouse's next `chatlake embed` pushes them again with its id,
+-- which the changed message fingerprint makes it do.
+alter table chatlake_messages add column if not exists source text;
+alter table chatlake_messages add column if not exists warehouse_id text not null default '';
+do $$
+begin
+    if exists (select 1 from pg_constraint where conrelid = 'chatlake_messages'::regclass
+               and contype = 'p' and cardinality(conkey) = 1) then
+        alter table chatlake_messages drop constraint chatlake_messages_pkey,
+            add primary key (warehouse_id, message_uuid);
+    end if;
+end $$;
 
 create index if not exists chatlake_messages_content_hash_idx on chatlake_messages (content_hash);
 

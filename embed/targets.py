@@ -169,6 +169,7 @@ class PostgresTarget:
         except psycopg.Error as exc:
             raise TargetError(f"cannot connect to {label}: {self._scrub(exc)}") from None
         self._staging = False
+        self._unscoped: bool | None = None
         self._bulk_memory = 64 << 20
 
     def _scrub(self, exc: BaseException) -> str:
@@ -301,9 +302,20 @@ class PostgresTarget:
 
     def _copy_messages(self, cur, table: str, rows: list[tuple]) -> None:
         with cur.copy(f"copy {table} ({', '.join(MESSAGE_COLUMNS)}) from stdin (format binary)") as copy:
-            copy.set_types(["text", "text", "int8", "timestamptz", "text", "text", "text", "text", "text"])
+            copy.set_types(["text", "text", "int8", "timestamptz", "text", "text", "text", "text", "text", "text",
+                            "text"])
             for row in rows:
                 copy.write_row(row)
+
+    def _drop_unscoped(self, cur, rows: list[tuple]) -> None:
+        """Remove the copies of these messages pushed before rows carried a warehouse id ('')."""
+        if self._unscoped is None:  # asked once: most stores never held such rows
+            self._unscoped = cur.execute(
+                "select exists (select 1 from chatlake_messages where warehouse_id = '')").fetchone()[0]
+        if self._unscoped:
+            uuid_at = MESSAGE_COLUMNS.index("message_uuid")
+            cur.execute("delete from chatlake_messages where warehouse_id = '' and message_uuid = any(%s)",
+                        [[row[uuid_at] for row in rows]])
 
     def push_messages(self, rows: list[tuple]) -> int:
         """Upsert message rows (MESSAGE_COLUMNS); returns how many were written.
@@ -316,9 +328,11 @@ class PostgresTarget:
         import psycopg
 
         columns = ", ".join(MESSAGE_COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in MESSAGE_COLUMNS if c != "message_uuid")
+        key = ("warehouse_id", "message_uuid")
+        updates = ", ".join(f"{c} = excluded.{c}" for c in MESSAGE_COLUMNS if c not in key)
         try:
             with self.conn.transaction(), self.conn.cursor() as cur:
+                self._drop_unscoped(cur, rows)
                 try:
                     with self.conn.transaction():  # a savepoint, as in push_embeddings
                         self._copy_messages(cur, "chatlake_messages", rows)
@@ -329,7 +343,7 @@ class PostgresTarget:
                 self._copy_messages(cur, "chatlake_incoming_messages", rows)
                 cur.execute(
                     f"insert into chatlake_messages ({columns}) select {columns} from chatlake_incoming_messages"
-                    f" on conflict (message_uuid) do update set {updates}"
+                    f" on conflict ({', '.join(key)}) do update set {updates}"
                 )
                 return cur.rowcount
         except psycopg.Error as exc:
@@ -446,7 +460,7 @@ class RestTarget:
                     record["created_at"] = record["created_at"].isoformat()
                 chunk.append(record)
             self._call("writing messages", self.client.table("chatlake_messages").upsert(
-                chunk, on_conflict="message_uuid", returning="minimal"))
+                chunk, on_conflict="warehouse_id,message_uuid", returning="minimal"))
             written += len(chunk)
         return written
 

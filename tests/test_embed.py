@@ -597,15 +597,38 @@ def test_message_rows_pushed_again_are_updated_not_duplicated(pg_dsn):
     from chatlake.embed.targets import PostgresTarget
 
     when = datetime(2025, 1, 1, tzinfo=timezone.utc)
-    rows = [(f"msg-overlap-{i}", "s", i, when, "prompt", f"text {i}", sha(f"text {i}"), "/p", "main") for i in range(3)]
+    rows = [(f"msg-overlap-{i}", "s", i, when, "prompt", f"text {i}", sha(f"text {i}"), "/p", "main", "chatgpt", "w1")
+            for i in range(3)]
     target = PostgresTarget(pg_dsn, "test")
     try:
         target.prepare(4)
         assert target.push_messages(rows[:2]) == 2
-        moved = [row[:8] + ("feature",) for row in rows]
+        moved = [row[:8] + ("feature",) + row[9:] for row in rows]
         assert target.push_messages(moved) == 3
     finally:
         target.close()
     with psycopg.connect(pg_dsn) as con:
         assert con.execute("select count(*), count(*) filter (where git_branch = 'feature') from chatlake_messages"
                            " where message_uuid like 'msg-overlap-%'").fetchone() == (3, 3)
+
+
+def test_a_store_from_before_warehouse_ids_is_migrated_and_its_rows_claimed(warehouse, pg_dsn, env, stub):
+    """Rows pushed before they carried a warehouse id keep '' until their warehouse pushes them again."""
+    with psycopg.connect(pg_dsn, autocommit=True) as con:
+        con.execute("create table chatlake_messages (message_uuid text primary key, session_id text not null,"
+                    " message_index bigint, created_at timestamptz, kind text not null, content text not null,"
+                    " content_hash text not null, project_path text, git_branch text)")
+        uuid = query(warehouse, "select min(message_uuid) from human_messages where kind = 'prompt'")[0][0]
+        con.execute("insert into chatlake_messages values (%s, 's', 0, now(), 'prompt', 'old', 'h', null, null),"
+                    " ('gone-from-the-warehouse', 's', 1, now(), 'prompt', 'old', 'h', null, null)", [uuid])
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 0, result.output
+    own = query(warehouse, "select warehouse_id from embed.warehouse")[0][0]
+    with psycopg.connect(pg_dsn) as con:
+        rows = dict(con.execute("select warehouse_id, count(*) from chatlake_messages group by 1").fetchall())
+        claimed = con.execute("select warehouse_id, content <> 'old', source from chatlake_messages"
+                              " where message_uuid = %s", [uuid]).fetchall()
+    assert rows[""] == 1  # a row no warehouse pushes again stays, unscoped
+    assert rows[own] == len(query(warehouse, "select 1 from human_messages where kind = 'prompt'"
+                                             " and trim(content) <> ''"))
+    assert claimed == [(own, True, "claude_code")]
