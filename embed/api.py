@@ -14,7 +14,7 @@ from chatlake.embed.batching import Prepared, Tokenizer, batches, load_tokenizer
 from chatlake.embed.client import Abandoned, EmbeddingClient
 from chatlake.embed.config import EmbedConfig, resolve_config
 from chatlake.embed.errors import ApiError, Interrupted, Stopped
-from chatlake.embed.ledger import Ledger, warehouse_id
+from chatlake.embed.ledger import Ledger, forget_model, warehouse_id
 from chatlake.embed.preparing import PreparedStream, prepare
 from chatlake.embed.redact import RULESET, Redactions
 from chatlake.embed.select import Pending, pending_messages, pending_texts
@@ -128,10 +128,23 @@ def init_target(config: EmbedConfig | None = None, **flags) -> str:
     cfg = config or resolve_config(dry_run=True, **flags)
     target = open_target(cfg.target)
     try:
-        target.prepare(cfg.dimensions)
+        target.prepare(cfg.dimensions, cfg.model)
     finally:
         target.close()
     return target.label
+
+
+def reset_model(config: EmbedConfig | None = None, **flags) -> int:
+    """Remove the model's vectors from the target, and what the ledger says of them; returns how many went."""
+    cfg = config or resolve_config(dry_run=True, **flags)
+    target = open_target(cfg.target)
+    try:
+        # The ledger first: should the target fail next, a run checks it and pays nothing.
+        forget_model(cfg.db, target.label, cfg.model, wait=cfg.wait)
+        removed = target.reset(cfg.model)
+    finally:
+        target.close()
+    return removed
 
 
 class _Run:
@@ -286,7 +299,7 @@ def embed_messages(
     try:
         with _CtrlC(stop) as ctrl_c:
             try:
-                target.prepare(cfg.dimensions)
+                target.prepare(cfg.dimensions, cfg.model)
                 bulk = target.begin_bulk(len(texts), cfg.dimensions)
                 # Prepared here, all texts are counted before any thread starts: tiktoken lets go of
                 # the GIL for every text and, with busy threads around, waits each time to get it back.

@@ -57,6 +57,17 @@ def ensure_schema(con) -> None:
     con.execute(SCHEMA_SQL)
 
 
+def forget_model(db: Path, target: str, model: str, wait: float = 0.0) -> None:
+    """Drop the ledger's rows for `model` in `target` (its vectors were removed there)."""
+    con = connect(db, wait=wait)
+    try:
+        ensure_schema(con)
+        for table in ("embed.ledger", "embed.failures"):
+            con.execute(f"delete from {table} where target = ? and model = ?", [target, model])
+    finally:
+        con.close()
+
+
 def read_warehouse_id(con) -> str | None:
     """The id this warehouse's rows carry in a vector store; None before its first embed."""
     if not table_exists(con, "embed", "warehouse"):

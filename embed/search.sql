@@ -76,16 +76,12 @@ as $$
         limit greatest(match_count, 1) * 4
     ),
     nearest as (
-        select e.content_hash, e.embedding <=> query_embedding as distance
-        from chatlake_embeddings e
-        where semantic_weight > 0
-          and (filter_model is null or e.model = filter_model)
-          -- vectors are shared by warehouses holding the same text: candidates come from this one's
-          and (filter_warehouse is null or exists (
-              select 1 from chatlake_messages w
-              where w.content_hash = e.content_hash and w.warehouse_id = filter_warehouse))
-        order by e.embedding <=> query_embedding
-        limit greatest(match_count, 1) * 4
+        -- through the model's own HNSW index (chatlake_nearest in schema.sql); vectors are shared by
+        -- warehouses holding the same text, so one warehouse's candidates come from its hashes
+        select n.content_hash, n.distance
+        from chatlake_nearest(query_embedding, filter_model,
+                              case when semantic_weight > 0 then greatest(match_count, 1) * 4 else 0 end,
+                              filter_warehouse) n
     ),
     semantic as (
         select f.warehouse_id, f.message_uuid, rank() over (order by n.distance) as rank_ix
@@ -108,7 +104,8 @@ as $$
         (select 1 - min(e.embedding <=> query_embedding)
          from chatlake_embeddings e
          where e.content_hash = m.content_hash
-           and (filter_model is null or e.model = filter_model)) as similarity,
+           and (filter_model is null or e.model = filter_model)
+           and vector_dims(e.embedding) = vector_dims(query_embedding)) as similarity,
         fu.full_text_rank, fu.semantic_rank, fu.score
     from fused fu
     join chatlake_messages m on m.warehouse_id = fu.warehouse_id and m.message_uuid = fu.message_uuid
