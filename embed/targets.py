@@ -63,7 +63,7 @@ SCHEMA_FILES = ("schema.sql", "search.sql")
 
 
 def schema_sql(dimensions: int, model: str | None = None) -> str:
-    """The shipped schema (tables, then search functions), and the index of `model`'s vectors of `dimensions` floats."""
+    """The shipped schema (tables, then search functions), then the index of `model`'s vectors (`dimensions` floats)."""
     package = files("chatlake.embed")
     parts = [package.joinpath(name).read_text() for name in SCHEMA_FILES if package.joinpath(name).is_file()]
     if model:
