@@ -34,13 +34,24 @@ def _write_json(data) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def _print_hit(hit, indent: str = "") -> None:
-    score = f"{hit.similarity:.3f}" if hit.similarity is not None else (
-        f"{hit.matched_terms} term{'s' if hit.matched_terms != 1 else ''}" if hit.matched_terms is not None else "-")
+def _hit_rank(hit, mode: str) -> str:
+    """The labelled number a hit is ordered by: hybrid's fused score, else similarity, else words matched."""
+    if mode == "hybrid" and hit.score is not None:
+        return f"score {hit.score:.4f}"  # the similarity would read out of order: it is in --json
+    if hit.similarity is not None:
+        return f"sim {hit.similarity:.3f}"
+    if hit.matched_terms is not None:
+        return f"{hit.matched_terms} term{'s' if hit.matched_terms != 1 else ''}"
+    return "-"
+
+
+def _print_hit(hit, mode: str, indent: str = "") -> None:
+    score = _hit_rank(hit, mode)
     when = hit.created_at.strftime("%Y-%m-%d %H:%M") if hit.created_at else "?"
     where = " ".join(p for p in (Path(hit.project_path).name if hit.project_path else "",
                                  f"[{hit.git_branch}]" if hit.git_branch else "") if p)
-    out.print(f"{indent}[bold]{score}[/]  {when}  {escape(where)}  [dim]{escape(hit.kind)}[/]", highlight=False)
+    kind = f"{hit.kind} · {hit.source}" if hit.source else hit.kind
+    out.print(f"{indent}[bold]{score}[/]  {when}  {escape(where)}  [dim]{escape(kind)}[/]", highlight=False)
     if hit.title and not indent:
         out.print(f"{indent}  [italic]{escape(hit.title)}[/]", highlight=False)
     out.print(f"{indent}  {escape(hit.snippet)}", highlight=False)
@@ -62,9 +73,13 @@ def search_command(
     model: Optional[str] = typer.Option(None, "--model", help="Embedding model (default: the one the stored vectors were made with)."),
     dimensions: Optional[int] = typer.Option(None, "--dimensions", help="Size of the vectors, if not the model's own."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server (default: $OPENAI_BASE_URL)."),
+    all_warehouses: bool = typer.Option(False, "--all-warehouses", help="Search every warehouse that embedded into the target (default: only this one)."),
 ) -> None:
-    """Find messages by meaning and words (hybrid), by meaning alone (--semantic) or by words offline (--text)."""
-    from chatlake.search import make_filters, search
+    """Find messages by meaning and words (hybrid), by meaning alone (--semantic) or by words offline (--text).
+
+    Each hit leads with what it is ranked by: `score` (hybrid: word and vector ranks fused), `sim` (--semantic: cosine similarity) or the words matched (--text); --json gives both numbers.
+    """
+    from chatlake.search import SearchUsageError, make_filters, search
 
     if text and semantic:
         _fail("choose one of --text and --semantic", 2)
@@ -75,7 +90,10 @@ def search_command(
     try:
         fetch = k * 5 if session else k
         result = search(query, db=db, mode="text" if text else "semantic" if semantic else "hybrid", k=fetch,
-                        filters=filters, target=target, model=model, dimensions=dimensions, base_url=base_url)
+                        filters=filters, target=target, model=model, dimensions=dimensions, base_url=base_url,
+                        all_warehouses=all_warehouses)
+    except SearchUsageError as exc:
+        _fail(exc, 2)
     except ChatlakeError as exc:
         _fail(exc)
     groups = result.sessions()[:k] if session else None
@@ -93,10 +111,10 @@ def search_command(
         for sid, hits in groups:
             out.print(f"[bold cyan]{escape(hits[0].title or sid)}[/]  [dim]{sid}[/]", highlight=False)
             for hit in hits:
-                _print_hit(hit, indent="  ")
+                _print_hit(hit, result.mode, indent="  ")
         return
     for hit in result.hits:
-        _print_hit(hit)
+        _print_hit(hit, result.mode)
 
 
 def _show(result, fmt: str, wide: bool = False) -> None:

@@ -19,7 +19,7 @@ from chatlake.errors import ChatlakeError
 MODES = ("hybrid", "semantic", "text")
 KINDS = ("prompt", "command", "bash", "memory")
 SEARCH_FUNCTION = ("chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz, timestamptz,"
-                   " double precision, double precision, integer)")
+                   " double precision, double precision, integer, text)")
 # HNSW returns at most ef_search rows (pgvector's default 40); the search asks for k * 4 candidates.
 MAX_EF_SEARCH = 1000
 _EDGE = ".,;:!?\"'`()[]{}<>"
@@ -27,6 +27,10 @@ _EDGE = ".,;:!?\"'`()[]{}<>"
 
 class SearchError(ChatlakeError):
     """A search that cannot run as asked (bad filter, unreachable target)."""
+
+
+class SearchUsageError(SearchError):
+    """Flags that contradict each other: a usage error (exit 2), not a failed search."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Hit:
     matched_terms: int | None = None
     title: str | None = None
     snippet: str = ""
+    source: str | None = None  # claude_code, chatgpt or claude_ai
+    warehouse_id: str | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -127,8 +133,10 @@ def make_filters(project: str | None = None, since: str | None = None, until: st
     unknown = [k for k in chosen if k not in KINDS]
     if unknown:
         raise SearchError(f"unknown kind {unknown[0]!r}; kinds are {', '.join(KINDS)}")
-    return Filters(project.rstrip("/") if project else None, parse_when(since), parse_when(until, end=True),
-                   chosen or None)
+    start, end = parse_when(since), parse_when(until, end=True)
+    if start and end and start >= end:
+        raise SearchUsageError(f"--since {since} is after --until {until}: no message can match")
+    return Filters(project.rstrip("/") if project else None, start, end, chosen or None)
 
 
 # -- word search in DuckDB ---------------------------------------------------------------------------
@@ -286,6 +294,17 @@ def add_titles(con, hits: list[Hit]) -> None:
         hit.title = titles.get(hit.session_id)
 
 
+def add_sources(con, hits: list[Hit]) -> None:
+    """The app each hit comes from, from the warehouse, for hits whose store did not say."""
+    ids = sorted({h.message_uuid for h in hits if h.source is None})
+    if not ids or con is None or not table_exists(con, "main", "human_messages"):
+        return
+    sources = dict(con.execute("select message_uuid, any_value(source) from main.human_messages"
+                               " where list_contains(?, message_uuid) group by all", [ids]).fetchall())
+    for hit in hits:
+        hit.source = hit.source or sources.get(hit.message_uuid)
+
+
 # -- vector search in the target ---------------------------------------------------------------------
 
 
@@ -302,13 +321,15 @@ def search_sql() -> str:
     return files("chatlake.embed").joinpath("search.sql").read_text()
 
 
-def _search_args(query: str, vector: str, filters: Filters, k: int, model: str, semantic: bool) -> dict:
+def _search_args(query: str, vector: str, filters: Filters, k: int, model: str, semantic: bool,
+                 warehouse_id: str | None = None) -> dict:
     return {
         "query_text": query, "query_embedding": vector, "match_count": k, "filter_model": model,
         "filter_kinds": list(filters.kinds) if filters.kinds else None, "filter_project": filters.project,
         "created_after": filters.since.isoformat() if filters.since else None,
         "created_before": filters.until.isoformat() if filters.until else None,
         "full_text_weight": 0.0 if semantic else 1.0, "semantic_weight": 1.0, "rrf_k": 50,
+        "filter_warehouse": warehouse_id,
     }
 
 
@@ -318,7 +339,8 @@ def _row_hit(row: dict, terms: list[str]) -> Hit:
         created = datetime.fromisoformat(created.replace("Z", "+00:00"))
     return Hit(row["message_uuid"], row["session_id"], created, row["kind"], row["content"], row["project_path"],
                row["git_branch"], similarity=row["similarity"], score=row["score"],
-               snippet=make_snippet(row["content"], terms))
+               snippet=make_snippet(row["content"], terms), source=row.get("source"),
+               warehouse_id=row.get("warehouse_id"))
 
 
 def postgres_search(conn, args: dict) -> list[dict] | None:
@@ -333,7 +355,11 @@ def postgres_search(conn, args: dict) -> list[dict] | None:
         if not table:
             return None
         if not function:
-            conn.execute(search_sql())  # a store made before search.sql shipped
+            stale = conn.execute("select not exists (select 1 from pg_attribute where attname = 'warehouse_id'"
+                                 " and attrelid = 'chatlake_messages'::regclass)").fetchone()[0]
+            if stale:
+                raise SearchError("the vector store predates warehouse ids; run `chatlake embed` to update it")
+            conn.execute(search_sql())  # a store made before this search.sql shipped
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         names = ", ".join(f"{name} => %({name})s{'::vector' if name == 'query_embedding' else ''}" for name in args)
         cur.execute(f"select * from chatlake_search_messages({names})", args)
@@ -376,8 +402,13 @@ def search(
     dimensions: int | None = None,
     base_url: str | None = None,
     environ: dict[str, str] | None = None,
+    all_warehouses: bool = False,
 ) -> SearchResult:
-    """Search messages: `hybrid` (words and vectors fused), `semantic` (vectors) or `text` (DuckDB, offline)."""
+    """Search messages: `hybrid` (words and vectors fused), `semantic` (vectors) or `text` (DuckDB, offline).
+
+    Vector modes answer from this warehouse's rows in the store; `all_warehouses` reads every
+    warehouse that pushed to it.
+    """
     if mode not in MODES:
         raise SearchError(f"unknown mode {mode!r}")
     if k < 1:
@@ -396,13 +427,15 @@ def search(
         con = None  # an import holds the file: vector search still works, without session titles
     try:
         if mode != "text":
-            note = _vector_search(result, con, path, filters, k, target, model, dimensions, base_url, env)
+            note = _vector_search(result, con, path, filters, k, target, model, dimensions, base_url, env,
+                                  all_warehouses)
             if note:
                 result.mode, result.note = "text", note
         if result.mode == "text":
             con = con or connect(path, read_only=True)  # raises the lock message when still held
             result.hits = text_search(con, query, filters, k)
         add_titles(con, result.hits)
+        add_sources(con, result.hits)
     finally:
         if con is not None:
             con.close()
@@ -410,9 +443,11 @@ def search(
 
 
 def _vector_search(result: SearchResult, con, db: Path, filters: Filters, k: int, target: str | None,
-                   model: str | None, dimensions: int | None, base_url: str | None, env: dict) -> str | None:
+                   model: str | None, dimensions: int | None, base_url: str | None, env: dict,
+                   all_warehouses: bool = False) -> str | None:
     """Fill `result` from the target; returns a note instead when it must fall back to word search."""
     from chatlake.embed.config import MODEL_DIMENSIONS, resolve_config, resolve_target
+    from chatlake.embed.ledger import read_warehouse_id
     from chatlake.embed.targets import open_target
 
     spec = resolve_target(target, env)
@@ -423,6 +458,15 @@ def _vector_search(result: SearchResult, con, db: Path, filters: Filters, k: int
             dimensions = dimensions or (known[1] if known[1] != MODEL_DIMENSIONS.get(known[0]) else None)
     if spec.kind == "local" and not (spec.pgdata / "PG_VERSION").exists():
         return "no embeddings yet (run `chatlake embed`): searched words in the warehouse instead"
+    scope = None
+    if not all_warehouses:
+        if con is None:
+            raise SearchError("an import holds the warehouse, so which rows of the store are its own cannot be"
+                              " read; wait for it, or pass --all-warehouses")
+        scope = read_warehouse_id(con)
+        if scope is None:
+            return ("this warehouse has no embeddings yet (run `chatlake embed`): searched words in the"
+                    " warehouse instead")
     if not (base_url or env.get("OPENAI_BASE_URL") or env.get("OPENAI_API_KEY")):
         return "no $OPENAI_API_KEY to embed the query: searched words in the warehouse instead"
     cfg = resolve_config(db=db, target=target, model=model, dimensions=dimensions, base_url=base_url, environ=env)
@@ -430,7 +474,7 @@ def _vector_search(result: SearchResult, con, db: Path, filters: Filters, k: int
     store = open_target(spec)
     try:
         vector = embed_query(cfg, result.query)
-        args = _search_args(result.query, vector, filters, k, cfg.model, result.mode == "semantic")
+        args = _search_args(result.query, vector, filters, k, cfg.model, result.mode == "semantic", scope)
         if spec.kind == "rest":
             rows = store._call("searching", store.client.rpc("chatlake_search_messages", args))
             rows = rows.data or []

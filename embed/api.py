@@ -14,7 +14,7 @@ from chatlake.embed.batching import Prepared, Tokenizer, batches, load_tokenizer
 from chatlake.embed.client import Abandoned, EmbeddingClient
 from chatlake.embed.config import EmbedConfig, resolve_config
 from chatlake.embed.errors import ApiError, Interrupted, Stopped
-from chatlake.embed.ledger import Ledger
+from chatlake.embed.ledger import Ledger, forget_model, warehouse_id
 from chatlake.embed.preparing import PreparedStream, prepare
 from chatlake.embed.redact import RULESET, Redactions
 from chatlake.embed.select import Pending, pending_messages, pending_texts
@@ -90,9 +90,11 @@ def _read_texts(cfg: EmbedConfig, label: str, recheck: bool) -> list[Pending]:
 
 def _read_messages(cfg: EmbedConfig, label: str) -> list[tuple]:
     """The message rows to push, through another short read-only connection."""
+    scope = warehouse_id(cfg.db, wait=cfg.wait)
     con = connect(cfg.db, read_only=True, wait=cfg.wait)
     try:
-        return pending_messages(con, kinds=cfg.kinds, target=label, redaction=RULESET if cfg.redact else "none")
+        return pending_messages(con, kinds=cfg.kinds, target=label, redaction=RULESET if cfg.redact else "none",
+                                warehouse_id=scope)
     finally:
         con.close()
 
@@ -126,10 +128,23 @@ def init_target(config: EmbedConfig | None = None, **flags) -> str:
     cfg = config or resolve_config(dry_run=True, **flags)
     target = open_target(cfg.target)
     try:
-        target.prepare(cfg.dimensions)
+        target.prepare(cfg.dimensions, cfg.model)
     finally:
         target.close()
     return target.label
+
+
+def reset_model(config: EmbedConfig | None = None, **flags) -> int:
+    """Remove the model's vectors from the target, and what the ledger says of them; returns how many went."""
+    cfg = config or resolve_config(dry_run=True, **flags)
+    target = open_target(cfg.target)
+    try:
+        # The ledger first: should the target fail next, a run checks it and pays nothing.
+        forget_model(cfg.db, target.label, cfg.model, wait=cfg.wait)
+        removed = target.reset(cfg.model)
+    finally:
+        target.close()
+    return removed
 
 
 class _Run:
@@ -284,7 +299,7 @@ def embed_messages(
     try:
         with _CtrlC(stop) as ctrl_c:
             try:
-                target.prepare(cfg.dimensions)
+                target.prepare(cfg.dimensions, cfg.model)
                 bulk = target.begin_bulk(len(texts), cfg.dimensions)
                 # Prepared here, all texts are counted before any thread starts: tiktoken lets go of
                 # the GIL for every text and, with busy threads around, waits each time to get it back.

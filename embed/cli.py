@@ -151,6 +151,7 @@ def embed_command(
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Send again the texts the API refused in earlier runs."),
     recheck: bool = typer.Option(False, "--recheck", help="Ignore the local ledger and ask the target which texts it holds (after a target was reset)."),
     init: bool = typer.Option(False, "--init", help="Apply the schema to the target (idempotent) and exit."),
+    reset: bool = typer.Option(False, "--reset", help="Remove the vectors of --model (default: the default model) from the target and exit; other models' vectors stay."),
     print_schema: bool = typer.Option(False, "--print-schema", help="Print the schema SQL (for Supabase's SQL editor) and exit."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -167,13 +168,13 @@ def embed_command(
         cfg = resolve_config(
             db=db, target=target, model=model, dimensions=dimensions, kinds=chosen_kinds or None,
             base_url=base_url, concurrency=concurrency, max_inputs=batch_size, timeout=timeout,
-            redact=not no_redact, dry_run=dry_run or init or print_schema, max_cost=max_cost, price=price,
+            redact=not no_redact, dry_run=dry_run or init or print_schema or reset, max_cost=max_cost, price=price,
             retry_failed=retry_failed, wait=3600.0 if wait else 0.0,
         )
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
     if print_schema:
-        sys.stdout.write(schema_sql(cfg.dimensions))
+        sys.stdout.write(schema_sql(cfg.dimensions, cfg.model))
         raise typer.Exit(EXIT_OK)
     try:
         if init:
@@ -181,6 +182,12 @@ def embed_command(
 
             label = init_target(cfg)
             out.print(f"schema applied to {label} ({cfg.dimensions} dimensions)", highlight=False)
+            raise typer.Exit(EXIT_OK)
+        if reset:
+            from chatlake.embed.api import reset_model
+
+            removed = reset_model(cfg)
+            out.print(f"removed {removed:,} vectors of {cfg.model} from {cfg.target.label}", highlight=False)
             raise typer.Exit(EXIT_OK)
         with _Bar(enabled=not (quiet or as_json or dry_run)) as bar:
             from chatlake.allocator import reuse_freed_memory

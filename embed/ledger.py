@@ -8,13 +8,14 @@ by an import) or never happens (SIGKILL) costs a query later, never an API call.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
 
-from chatlake.db import connect
+from chatlake.db import connect, table_exists
 from chatlake.errors import DatabaseLocked
 
 SCHEMA_SQL = """
@@ -45,11 +46,57 @@ create table if not exists embed.pushed_messages (
     target varchar not null,
     primary key (target, message_uuid)
 );
+create table if not exists embed.warehouse (
+    warehouse_id varchar not null,
+    created_at timestamptz not null
+);
 """
 
 
 def ensure_schema(con) -> None:
     con.execute(SCHEMA_SQL)
+
+
+def forget_model(db: Path, target: str, model: str, wait: float = 0.0) -> None:
+    """Drop the ledger's rows for `model` in `target` (its vectors were removed there)."""
+    con = connect(db, wait=wait)
+    try:
+        ensure_schema(con)
+        for table in ("embed.ledger", "embed.failures"):
+            con.execute(f"delete from {table} where target = ? and model = ?", [target, model])
+    finally:
+        con.close()
+
+
+def read_warehouse_id(con) -> str | None:
+    """The id this warehouse's rows carry in a vector store; None before its first embed."""
+    if not table_exists(con, "embed", "warehouse"):
+        return None
+    row = con.execute("select warehouse_id from embed.warehouse order by created_at limit 1").fetchone()
+    return row[0] if row else None
+
+
+def warehouse_id(db: Path, wait: float = 0.0) -> str:
+    """This warehouse's id, made at its first embed and kept in the file (a copied file keeps it)."""
+    con = connect(db, read_only=True, wait=wait)
+    try:
+        found = read_warehouse_id(con)
+    finally:
+        con.close()
+    if found:
+        return found
+    con = connect(db, wait=wait)
+    try:
+        ensure_schema(con)
+        con.begin()
+        found = read_warehouse_id(con)
+        if not found:
+            found = str(uuid.uuid4())
+            con.execute("insert into embed.warehouse values (?, ?)", [found, datetime.now(timezone.utc)])
+        con.commit()
+    finally:
+        con.close()
+    return found
 
 
 def _insert(con, table: str, rows: pa.Table, constants: dict) -> None:

@@ -13,10 +13,14 @@ alter table chatlake_messages
 create index if not exists chatlake_messages_content_tsv_idx on chatlake_messages using gin (content_tsv);
 
 -- Reciprocal rank fusion of full-text rank and cosine distance (as in Supabase's hybrid search guide),
--- one row per message. full_text_weight = 0 gives vector search alone. The vector candidates come from
--- an inner query ordered by the distance operator with a limit, so the HNSW index serves it; filters
--- apply to those candidates. A tie in the fused score goes to the better full-text rank: an exact
--- word is stronger evidence than a near vector.
+-- one row per message of a warehouse. full_text_weight = 0 gives vector search alone. The vector candidates
+-- come from an inner query ordered by the distance operator with a limit, so the HNSW index serves it;
+-- filters apply to those candidates. A tie in the fused score goes to the better full-text rank: an
+-- exact word is stronger evidence than a near vector. filter_warehouse keeps one warehouse's rows
+-- (null: all of them). The signature before filter_warehouse is dropped: named calls would match both.
+drop function if exists chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz, timestamptz,
+    double precision, double precision, integer);
+
 create or replace function chatlake_search_messages(
     query_text text,
     query_embedding vector,
@@ -28,7 +32,8 @@ create or replace function chatlake_search_messages(
     created_before timestamptz default null,
     full_text_weight double precision default 1,
     semantic_weight double precision default 1,
-    rrf_k integer default 50
+    rrf_k integer default 50,
+    filter_warehouse text default null
 )
 returns table (
     message_uuid text,
@@ -40,6 +45,8 @@ returns table (
     content_hash text,
     project_path text,
     git_branch text,
+    source text,
+    warehouse_id text,
     similarity double precision,
     full_text_rank bigint,
     semantic_rank bigint,
@@ -51,14 +58,15 @@ as $$
     with filtered as not materialized (
         select m.*
         from chatlake_messages m
-        where (filter_kinds is null or m.kind = any(filter_kinds))
+        where (filter_warehouse is null or m.warehouse_id = filter_warehouse)
+          and (filter_kinds is null or m.kind = any(filter_kinds))
           and (filter_project is null or m.project_path = filter_project
                or m.project_path like '%/' || filter_project)
           and (created_after is null or m.created_at >= created_after)
           and (created_before is null or m.created_at < created_before)
     ),
     full_text as (
-        select f.message_uuid,
+        select f.warehouse_id, f.message_uuid,
                rank() over (order by ts_rank_cd(f.content_tsv, websearch_to_tsquery('english', query_text)) desc)
                    as rank_ix
         from filtered f
@@ -68,37 +76,39 @@ as $$
         limit greatest(match_count, 1) * 4
     ),
     nearest as (
-        select e.content_hash, e.embedding <=> query_embedding as distance
-        from chatlake_embeddings e
-        where semantic_weight > 0
-          and (filter_model is null or e.model = filter_model)
-        order by e.embedding <=> query_embedding
-        limit greatest(match_count, 1) * 4
+        -- through the model's own HNSW index (chatlake_nearest in schema.sql); vectors are shared by
+        -- warehouses holding the same text, so one warehouse's candidates come from its hashes
+        select n.content_hash, n.distance
+        from chatlake_nearest(query_embedding, filter_model,
+                              case when semantic_weight > 0 then greatest(match_count, 1) * 4 else 0 end,
+                              filter_warehouse) n
     ),
     semantic as (
-        select f.message_uuid, rank() over (order by n.distance) as rank_ix
+        select f.warehouse_id, f.message_uuid, rank() over (order by n.distance) as rank_ix
         from nearest n
         join filtered f on f.content_hash = n.content_hash
     ),
     fused as (
-        select coalesce(ft.message_uuid, s.message_uuid) as message_uuid,
+        select coalesce(ft.warehouse_id, s.warehouse_id) as warehouse_id,
+               coalesce(ft.message_uuid, s.message_uuid) as message_uuid,
                ft.rank_ix as full_text_rank,
                s.rank_ix as semantic_rank,
                coalesce(full_text_weight / (rrf_k + ft.rank_ix), 0)
                    + coalesce(semantic_weight / (rrf_k + s.rank_ix), 0) as score
         from full_text ft
-        full outer join semantic s on s.message_uuid = ft.message_uuid
+        full outer join semantic s on s.warehouse_id = ft.warehouse_id and s.message_uuid = ft.message_uuid
     )
     select
         m.message_uuid, m.session_id, m.message_index, m.created_at, m.kind, m.content, m.content_hash,
-        m.project_path, m.git_branch,
+        m.project_path, m.git_branch, m.source, m.warehouse_id,
         (select 1 - min(e.embedding <=> query_embedding)
          from chatlake_embeddings e
          where e.content_hash = m.content_hash
-           and (filter_model is null or e.model = filter_model)) as similarity,
+           and (filter_model is null or e.model = filter_model)
+           and vector_dims(e.embedding) = vector_dims(query_embedding)) as similarity,
         fu.full_text_rank, fu.semantic_rank, fu.score
     from fused fu
-    join chatlake_messages m on m.message_uuid = fu.message_uuid
+    join chatlake_messages m on m.warehouse_id = fu.warehouse_id and m.message_uuid = fu.message_uuid
     where fu.score > 0
     order by fu.score desc, fu.full_text_rank nulls last, fu.semantic_rank nulls last,
              m.created_at desc, m.message_uuid
@@ -106,13 +116,13 @@ as $$
 $$;
 
 revoke all on function chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz, timestamptz,
-    double precision, double precision, integer) from public;
+    double precision, double precision, integer, text) from public;
 
 do $$
 begin
     if exists (select 1 from pg_roles where rolname = 'service_role') then
         grant execute on function chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz,
-            timestamptz, double precision, double precision, integer) to service_role;
+            timestamptz, double precision, double precision, integer, text) to service_role;
     end if;
 end
 $$;

@@ -9,7 +9,7 @@ from chatlake.db import table_exists
 from chatlake.errors import ChatlakeError
 
 MESSAGE_COLUMNS = ("message_uuid", "session_id", "message_index", "created_at", "kind", "content", "content_hash",
-                   "project_path", "git_branch")
+                   "project_path", "git_branch", "source", "warehouse_id")
 # created_at as microseconds since 1970 (UTC), named as the column.
 EPOCH_US = "epoch_us(created_at) as created_at"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -73,15 +73,23 @@ def pending_texts(con, *, kinds: tuple[str, ...], model: str, dimensions: int, t
 _UNTOUCHED = ("message_index", "created_at", "content_hash")
 
 
-def pending_messages(con, *, kinds: tuple[str, ...], target: str, redaction: str = "none") -> list[tuple]:
+def _chosen_column(column: str) -> str:
+    if column == "warehouse_id":  # not in the mart: the warehouse's own id, the same on every row
+        return "?::varchar as warehouse_id"
+    return column if column in _UNTOUCHED else f"{_without_nul(column)} as {column}"
+
+
+def pending_messages(con, *, kinds: tuple[str, ...], target: str, redaction: str = "none",
+                     warehouse_id: str = "") -> list[tuple]:
     """Message rows (MESSAGE_COLUMNS + fingerprint) that are new or changed since they were last pushed.
 
     `redaction` names how the texts are stored ("none", or the rule set redacting them): it is part
-    of the fingerprint, so rows stored unredacted, or with other rules, are stored again.
+    of the fingerprint, so rows stored unredacted, or with other rules, are stored again; so is
+    `warehouse_id`, so rows pushed before they carried one are pushed again with it.
     """
     require_mart(con)
     marks, params = _kinds_sql(kinds)
-    params = [redaction, *params]
+    params = [warehouse_id, redaction, *params]
     pushed = ""
     if table_exists(con, "embed", "pushed_messages"):
         pushed = """and not exists (
@@ -91,7 +99,7 @@ def pending_messages(con, *, kinds: tuple[str, ...], target: str, redaction: str
     rows = con.execute(
         f"""
         with chosen as (
-            select {', '.join(c if c in _UNTOUCHED else f"{_without_nul(c)} as {c}" for c in MESSAGE_COLUMNS)},
+            select {', '.join(_chosen_column(c) for c in MESSAGE_COLUMNS)},
                 ?::varchar as redaction
             from main.human_messages
             where kind in ({marks})
@@ -102,7 +110,7 @@ def pending_messages(con, *, kinds: tuple[str, ...], target: str, redaction: str
             select
                 *,
                 md5(concat_ws('|', message_uuid, session_id, message_index, created_at, kind, content_hash,
-                              project_path, git_branch, redaction)) as fingerprint
+                              project_path, git_branch, source, warehouse_id, redaction)) as fingerprint
             from chosen
         )
         select {', '.join(EPOCH_US if c == "created_at" else c for c in MESSAGE_COLUMNS)}, fingerprint from m

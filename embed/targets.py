@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import struct
 import sys
 import warnings
@@ -23,12 +25,22 @@ REST_CHUNK = 500
 # (pgvector's own advice), so a run that brings at least this many vectors, and more
 # than the table holds, drops the index and builds it again at the end.
 BULK_ROWS = 10_000
-HNSW_INDEX = "chatlake_embeddings_embedding_hnsw_idx"
 # The full-text index of the messages (embed/search.sql), also dropped for a bulk load and built once.
 TEXT_INDEX = "chatlake_messages_content_tsv_idx"
 TEXT_INDEX_SQL = f"create index if not exists {TEXT_INDEX} on chatlake_messages using gin (content_tsv)"
-HNSW_INDEX_SQL = (f"create index if not exists {HNSW_INDEX}"
-                  " on chatlake_embeddings using hnsw (embedding vector_cosine_ops)")
+
+
+def hnsw_index(model: str, dimensions: int) -> str:
+    """The name of one model's HNSW index: readable, and unique by a hash of the model's name."""
+    slug = re.sub(r"[^a-z0-9]+", "_", model.lower()).strip("_")[:28]
+    return f"chatlake_hnsw_{slug}_{int(dimensions)}_{hashlib.md5(model.encode()).hexdigest()[:6]}"
+
+
+def hnsw_index_sql(model: str, dimensions: int) -> str:
+    """One model's HNSW index: on the cast to its size (an index needs one), over its rows alone."""
+    literal = "'" + model.replace("'", "''") + "'"
+    return (f"create index if not exists {hnsw_index(model, dimensions)} on chatlake_embeddings using hnsw"
+            f" ((embedding::vector({int(dimensions)})) vector_cosine_ops) where model = {literal}")
 
 
 
@@ -50,11 +62,19 @@ EmbeddingRow = tuple[str, array, int, bool]
 SCHEMA_FILES = ("schema.sql", "search.sql")
 
 
-def schema_sql(dimensions: int) -> str:
-    """The shipped schema (tables, then search functions), for vectors of `dimensions` floats."""
+def schema_sql(dimensions: int, model: str | None = None) -> str:
+    """The shipped schema (tables, then search functions), then the index of `model`'s vectors (`dimensions` floats)."""
     package = files("chatlake.embed")
     parts = [package.joinpath(name).read_text() for name in SCHEMA_FILES if package.joinpath(name).is_file()]
-    return "\n".join(parts).replace("@DIMENSIONS@", str(int(dimensions)))
+    if model:
+        parts.append(f"-- The HNSW index of {model}'s vectors ({int(dimensions)} dimensions).\n"
+                     f"{hnsw_index_sql(model, dimensions)};\n")
+    return "\n".join(parts)
+
+
+def dimensions_refused(label: str, model: str | None, in_place: int, dimensions: int) -> str:
+    return (f"{label} holds {model} vectors of {in_place} dimensions and this run makes {dimensions};"
+            f" pass --dimensions {in_place}, or remove them with `chatlake embed --reset --model {model}`")
 
 
 def pgvector_binary(vec: array) -> bytes:
@@ -136,7 +156,9 @@ def pgvector_text(vec: array) -> str:
 class Target(Protocol):
     label: str
 
-    def prepare(self, dimensions: int) -> None: ...
+    def prepare(self, dimensions: int, model: str | None = None) -> None: ...
+
+    def reset(self, model: str) -> int: ...
 
     def existing(self, model: str, hashes: list[str]) -> set[str]: ...
 
@@ -169,6 +191,9 @@ class PostgresTarget:
         except psycopg.Error as exc:
             raise TargetError(f"cannot connect to {label}: {self._scrub(exc)}") from None
         self._staging = False
+        self._unscoped: bool | None = None
+        self._model: str | None = None
+        self._dimensions = 0
         self._bulk_memory = 64 << 20
 
     def _scrub(self, exc: BaseException) -> str:
@@ -177,30 +202,45 @@ class PostgresTarget:
             text = text.replace(self._secret, "***")
         return text
 
-    def _dimensions_in_place(self) -> int | None:
-        row = self.conn.execute(
-            "select a.atttypmod from pg_attribute a"
-            " where a.attrelid = to_regclass('chatlake_embeddings') and a.attname = 'embedding'"
-        ).fetchone()
+    def _dimensions_in_place(self, model: str) -> int | None:
+        if self.conn.execute("select to_regclass('chatlake_embeddings')").fetchone()[0] is None:
+            return None
+        row = self.conn.execute("select vector_dims(embedding) from chatlake_embeddings where model = %s limit 1",
+                                [model]).fetchone()
         return row[0] if row else None
 
-    def prepare(self, dimensions: int) -> None:
+    def prepare(self, dimensions: int, model: str | None = None) -> None:
         import psycopg
 
+        self._model, self._dimensions = model, dimensions
         try:
-            in_place = self._dimensions_in_place()
+            in_place = self._dimensions_in_place(model) if model else None
             self.conn.rollback()
             if in_place is not None and in_place != dimensions:
-                raise TargetError(
-                    f"{self.label} holds vectors of {in_place} dimensions and this run makes {dimensions};"
-                    f" pass --dimensions {in_place} (or use another database)"
-                )
+                raise TargetError(dimensions_refused(self.label, model, in_place, dimensions))
             with self.conn.transaction():
                 # Enough memory to build the HNSW index in one pass should it be (re)built here.
                 self.conn.execute("set local maintenance_work_mem = '512MB'")
-                self.conn.execute(schema_sql(dimensions))
+                self.conn.execute(schema_sql(dimensions, model))
         except psycopg.Error as exc:
             raise TargetError(f"cannot apply the schema to {self.label}: {self._scrub(exc)}") from None
+
+    def reset(self, model: str) -> int:
+        """Remove `model`'s vectors and their index; returns how many vectors went."""
+        import psycopg
+
+        try:
+            with self.conn.transaction():
+                if self.conn.execute("select to_regclass('chatlake_embeddings')").fetchone()[0] is None:
+                    return 0
+                prefix, suffix = hnsw_index(model, 0).rsplit("_0_", 1)
+                for (name,) in self.conn.execute("select indexname from pg_indexes"
+                                                 " where tablename = 'chatlake_embeddings'").fetchall():
+                    if name.startswith(prefix + "_") and name.endswith("_" + suffix):  # any size of this model
+                        self.conn.execute(f"drop index if exists {name}")
+                return self.conn.execute("delete from chatlake_embeddings where model = %s", [model]).rowcount
+        except psycopg.Error as exc:
+            raise TargetError(f"removing {model}'s vectors from {self.label} failed: {self._scrub(exc)}") from None
 
     def existing(self, model: str, hashes: list[str]) -> set[str]:
         if not hashes:
@@ -225,15 +265,15 @@ class PostgresTarget:
         row. A run that stops before the end leaves them to the next one's schema step."""
         import psycopg
 
-        if not bulk_load_pays(rows, 0):
+        if not bulk_load_pays(rows, 0) or not self._model:
             return False
         try:
             with self.conn.transaction():
-                held = self.conn.execute("select count(*) from (select 1 from chatlake_embeddings limit %s) t",
-                                         [rows + 1]).fetchone()[0]
+                held = self.conn.execute("select count(*) from (select 1 from chatlake_embeddings"
+                                         " where model = %s limit %s) t", [self._model, rows + 1]).fetchone()[0]
                 if not bulk_load_pays(rows, held):
                     return False
-                self.conn.execute(f"drop index if exists {HNSW_INDEX}")
+                self.conn.execute(f"drop index if exists {hnsw_index(self._model, dimensions)}")
                 self.conn.execute(f"drop index if exists {TEXT_INDEX}")
         except psycopg.Error as exc:
             raise TargetError(f"cannot prepare {self.label} for a bulk load: {self._scrub(exc)}") from None
@@ -248,7 +288,7 @@ class PostgresTarget:
             with self.conn.transaction():
                 self.conn.execute(f"set local maintenance_work_mem = '{self._bulk_memory // 1024}kB'")
                 self.conn.execute(TEXT_INDEX_SQL)
-                self.conn.execute(HNSW_INDEX_SQL)
+                self.conn.execute(hnsw_index_sql(self._model, self._dimensions))
         except psycopg.Error as exc:
             raise TargetError(f"building the search index on {self.label} failed: {self._scrub(exc)};"
                               " the next run builds it") from None
@@ -301,9 +341,20 @@ class PostgresTarget:
 
     def _copy_messages(self, cur, table: str, rows: list[tuple]) -> None:
         with cur.copy(f"copy {table} ({', '.join(MESSAGE_COLUMNS)}) from stdin (format binary)") as copy:
-            copy.set_types(["text", "text", "int8", "timestamptz", "text", "text", "text", "text", "text"])
+            copy.set_types(["text", "text", "int8", "timestamptz", "text", "text", "text", "text", "text", "text",
+                            "text"])
             for row in rows:
                 copy.write_row(row)
+
+    def _drop_unscoped(self, cur, rows: list[tuple]) -> None:
+        """Remove the copies of these messages pushed before rows carried a warehouse id ('')."""
+        if self._unscoped is None:  # asked once: most stores never held such rows
+            self._unscoped = cur.execute(
+                "select exists (select 1 from chatlake_messages where warehouse_id = '')").fetchone()[0]
+        if self._unscoped:
+            uuid_at = MESSAGE_COLUMNS.index("message_uuid")
+            cur.execute("delete from chatlake_messages where warehouse_id = '' and message_uuid = any(%s)",
+                        [[row[uuid_at] for row in rows]])
 
     def push_messages(self, rows: list[tuple]) -> int:
         """Upsert message rows (MESSAGE_COLUMNS); returns how many were written.
@@ -316,9 +367,11 @@ class PostgresTarget:
         import psycopg
 
         columns = ", ".join(MESSAGE_COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in MESSAGE_COLUMNS if c != "message_uuid")
+        key = ("warehouse_id", "message_uuid")
+        updates = ", ".join(f"{c} = excluded.{c}" for c in MESSAGE_COLUMNS if c not in key)
         try:
             with self.conn.transaction(), self.conn.cursor() as cur:
+                self._drop_unscoped(cur, rows)
                 try:
                     with self.conn.transaction():  # a savepoint, as in push_embeddings
                         self._copy_messages(cur, "chatlake_messages", rows)
@@ -329,7 +382,7 @@ class PostgresTarget:
                 self._copy_messages(cur, "chatlake_incoming_messages", rows)
                 cur.execute(
                     f"insert into chatlake_messages ({columns}) select {columns} from chatlake_incoming_messages"
-                    f" on conflict (message_uuid) do update set {updates}"
+                    f" on conflict ({', '.join(key)}) do update set {updates}"
                 )
                 return cur.rowcount
         except psycopg.Error as exc:
@@ -411,17 +464,19 @@ class RestTarget:
         except Exception as exc:
             raise TargetError(f"{what} through {self.label} failed: {self._scrub(exc)}") from None
 
-    def prepare(self, dimensions: int) -> None:
+    def prepare(self, dimensions: int, model: str | None = None) -> None:
         try:
-            in_place = self.client.rpc("chatlake_embedding_dimensions", {}).execute().data
+            in_place = self.client.rpc("chatlake_embedding_dimensions", {"p_model": model}).execute().data
         except Exception as exc:
             raise TargetError(
                 f"{self.label} has no chatlake schema yet ({self._scrub(exc)}); run the SQL of"
                 " `chatlake embed --print-schema` in the project's SQL editor, or pass --target with its database URL"
             ) from None
-        if in_place != dimensions:
-            raise TargetError(f"{self.label} holds vectors of {in_place} dimensions and this run makes {dimensions};"
-                              f" pass --dimensions {in_place}")
+        if in_place and in_place != dimensions:  # a null answer (no vectors yet) comes back as [] or None
+            raise TargetError(dimensions_refused(self.label, model, in_place, dimensions))
+
+    def reset(self, model: str) -> int:
+        raise TargetError(f"--reset needs the database itself: pass --target with {self.label}'s database URL")
 
     def existing(self, model: str, hashes: list[str]) -> set[str]:
         if not hashes:
@@ -450,7 +505,7 @@ class RestTarget:
                     record["created_at"] = record["created_at"].isoformat()
                 chunk.append(record)
             self._call("writing messages", self.client.table("chatlake_messages").upsert(
-                chunk, on_conflict="message_uuid", returning="minimal"))
+                chunk, on_conflict="warehouse_id,message_uuid", returning="minimal"))
             written += len(chunk)
         return written
 

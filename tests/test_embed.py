@@ -420,7 +420,7 @@ def test_a_bulk_load_builds_the_search_indexes_once_at_the_end(warehouse, pg_dsn
     with psycopg.connect(pg_dsn) as con:
         indexes = {r[0] for r in con.execute(
             "select indexname from pg_indexes where tablename in ('chatlake_embeddings', 'chatlake_messages')")}
-        assert {targets.HNSW_INDEX, targets.TEXT_INDEX} <= indexes
+        assert {targets.hnsw_index("text-embedding-3-small", int(DIMS)), targets.TEXT_INDEX} <= indexes
         words = con.execute("select count(*) from chatlake_messages"
                             " where content_tsv @@ websearch_to_tsquery('english', %s)", [DUPLICATE]).fetchone()[0]
     assert words >= 1
@@ -447,7 +447,7 @@ def test_a_bulk_load_resumed_with_every_vector_in_place_does_not_rebuild_the_ind
     assert stub.state.requests == 0
     with psycopg.connect(pg_dsn) as con:
         indexes = {r[0] for r in con.execute("select indexname from pg_indexes where tablename = 'chatlake_embeddings'")}
-    assert targets.HNSW_INDEX in indexes
+    assert targets.hnsw_index("text-embedding-3-small", int(DIMS)) in indexes
 
 
 @pytest.mark.parametrize("through", ["postgres", "rest"])
@@ -483,15 +483,9 @@ def test_init_applies_the_schema_idempotently(pg_dsn, env, pg_admin, tmp_path):
         result = CliRunner().invoke(app, ["embed", "--init", "--target", pg_dsn, "--dimensions", DIMS], env=env)
         assert result.exit_code == 0, result.output
         assert "schema applied" in result.output
-    dims = pg_admin.execute("select atttypmod from pg_attribute where attrelid = 'chatlake_embeddings'::regclass"
-                            " and attname = 'embedding'").fetchone()[0]
-    assert dims == int(DIMS)
     index = pg_admin.execute("select indexdef from pg_indexes where tablename = 'chatlake_embeddings'"
                              " and indexdef ilike '%hnsw%'").fetchone()[0]
-    assert "vector_cosine_ops" in index
-    other = CliRunner().invoke(app, ["embed", "--init", "--target", pg_dsn, "--dimensions", "64"], env=env)
-    assert other.exit_code == 1
-    assert "holds vectors of 32 dimensions" in other.output
+    assert "vector_cosine_ops" in index and "vector(32)" in index and "text-embedding-3-small" in index
 
 
 def test_rest_target_through_the_postgrest_stand_in(warehouse, pg_dsn, env, stub):
@@ -597,15 +591,114 @@ def test_message_rows_pushed_again_are_updated_not_duplicated(pg_dsn):
     from chatlake.embed.targets import PostgresTarget
 
     when = datetime(2025, 1, 1, tzinfo=timezone.utc)
-    rows = [(f"msg-overlap-{i}", "s", i, when, "prompt", f"text {i}", sha(f"text {i}"), "/p", "main") for i in range(3)]
+    rows = [(f"msg-overlap-{i}", "s", i, when, "prompt", f"text {i}", sha(f"text {i}"), "/p", "main", "chatgpt", "w1")
+            for i in range(3)]
     target = PostgresTarget(pg_dsn, "test")
     try:
         target.prepare(4)
         assert target.push_messages(rows[:2]) == 2
-        moved = [row[:8] + ("feature",) for row in rows]
+        moved = [row[:8] + ("feature",) + row[9:] for row in rows]
         assert target.push_messages(moved) == 3
     finally:
         target.close()
     with psycopg.connect(pg_dsn) as con:
         assert con.execute("select count(*), count(*) filter (where git_branch = 'feature') from chatlake_messages"
                            " where message_uuid like 'msg-overlap-%'").fetchone() == (3, 3)
+
+
+def test_a_store_from_before_warehouse_ids_is_migrated_and_its_rows_claimed(warehouse, pg_dsn, env, stub):
+    """Rows pushed before they carried a warehouse id keep '' until their warehouse pushes them again."""
+    with psycopg.connect(pg_dsn, autocommit=True) as con:
+        con.execute("create table chatlake_messages (message_uuid text primary key, session_id text not null,"
+                    " message_index bigint, created_at timestamptz, kind text not null, content text not null,"
+                    " content_hash text not null, project_path text, git_branch text)")
+        uuid = query(warehouse, "select min(message_uuid) from human_messages where kind = 'prompt'")[0][0]
+        con.execute("insert into chatlake_messages values (%s, 's', 0, now(), 'prompt', 'old', 'h', null, null),"
+                    " ('gone-from-the-warehouse', 's', 1, now(), 'prompt', 'old', 'h', null, null)", [uuid])
+    result = embed(warehouse, pg_dsn, env)
+    assert result.exit_code == 0, result.output
+    own = query(warehouse, "select warehouse_id from embed.warehouse")[0][0]
+    with psycopg.connect(pg_dsn) as con:
+        rows = dict(con.execute("select warehouse_id, count(*) from chatlake_messages group by 1").fetchall())
+        claimed = con.execute("select warehouse_id, content <> 'old', source from chatlake_messages"
+                              " where message_uuid = %s", [uuid]).fetchall()
+    assert rows[""] == 1  # a row no warehouse pushes again stays, unscoped
+    assert rows[own] == len(query(warehouse, "select 1 from human_messages where kind = 'prompt'"
+                                             " and trim(content) <> ''"))
+    assert claimed == [(own, True, "claude_code")]
+
+
+def test_two_models_live_side_by_side_and_reset_removes_one(warehouse, pg_dsn, env, stub):
+    """A store of 32-dimension vectors takes another model's 16-dimension ones; each is searched
+    through its own index; the first model at another size is refused with the way out."""
+    assert embed(warehouse, pg_dsn, env).exit_code == 0
+    cmd = ["embed", "--db", str(warehouse), "--target", pg_dsn]
+    other = CliRunner().invoke(app, [*cmd, "--model", "local-mini", "--dimensions", "16"], env=env)
+    assert other.exit_code == 0, other.output
+    texts = prompt_texts(warehouse)
+    with psycopg.connect(pg_dsn) as con:
+        sizes = dict(con.execute("select model || ':' || vector_dims(embedding), count(*) from chatlake_embeddings"
+                                 " group by 1").fetchall())
+        con.execute("set enable_seqscan = off")  # a table this small would be scanned: is the index usable?
+        plan = "\n".join(r[0] for r in con.execute(
+            "explain select content_hash from chatlake_embeddings e where e.model = 'local-mini'"
+            " order by e.embedding::vector(16) <=> array_fill(0.1, array[16])::vector(16) limit 5"))
+    assert "chatlake_hnsw_local_mini_16_" in plan
+    assert sizes == {f"text-embedding-3-small:{DIMS}": len(texts), "local-mini:16": len(texts)}
+
+    search_env = {**env, "CHATLAKE_DB": str(warehouse), "SUPABASE_DB_URL": pg_dsn}
+    for model, dims in (("text-embedding-3-small", DIMS), ("local-mini", "16")):
+        found = CliRunner().invoke(app, ["search", DUPLICATE, "--semantic", "--json", "--model", model,
+                                         "--dimensions", dims], env=search_env)
+        assert found.exit_code == 0, found.output
+        exact = [h["content"] for h in json.loads(found.stdout)["hits"] if h["similarity"] > 1 - 1e-5]
+        assert DUPLICATE in exact  # 16 stub dimensions are coarse: another text may come out as close
+
+    refused = CliRunner().invoke(app, [*cmd, "--model", "local-mini", "--dimensions", "24"], env=env)
+    assert refused.exit_code == 1
+    assert "holds local-mini vectors of 16 dimensions" in refused.output
+    assert "chatlake embed --reset --model local-mini" in refused.output
+
+    reset = CliRunner().invoke(app, [*cmd, "--reset", "--model", "local-mini", "--dimensions", "24"], env=env)
+    assert reset.exit_code == 0, reset.output
+    assert f"removed {len(texts):,} vectors of local-mini" in reset.output
+    again = CliRunner().invoke(app, [*cmd, "--model", "local-mini", "--dimensions", "24"], env=env)
+    assert again.exit_code == 0, again.output
+    with psycopg.connect(pg_dsn) as con:
+        sizes = dict(con.execute("select model || ':' || vector_dims(embedding), count(*) from chatlake_embeddings"
+                                 " group by 1").fetchall())
+    assert sizes == {f"text-embedding-3-small:{DIMS}": len(texts), "local-mini:24": len(texts)}
+
+
+def test_a_store_with_a_fixed_vector_size_takes_other_sizes_after_the_schema_step(warehouse, pg_dsn, env, stub):
+    """A store made when the column had one size keeps its vectors and its model gets its own index."""
+    texts = prompt_texts(warehouse)
+    kept = next(iter(texts))
+    with psycopg.connect(pg_dsn, autocommit=True) as con:
+        con.execute("create extension if not exists vector")
+        con.execute("create table chatlake_embeddings (content_hash text not null, model text not null,"
+                    " embedding vector(32) not null, tokens integer, truncated boolean not null default false,"
+                    " embedded_at timestamptz not null default now(), primary key (content_hash, model))")
+        con.execute("create index chatlake_embeddings_embedding_hnsw_idx on chatlake_embeddings"
+                    " using hnsw (embedding vector_cosine_ops)")
+        con.execute("insert into chatlake_embeddings (content_hash, model, embedding) values"
+                    " (%s, 'text-embedding-3-small', %s::vector)", [kept, str(vector_for(texts[kept], 32))])
+    stub.state.reset_counts()
+    first = embed(warehouse, pg_dsn, env)
+    assert first.exit_code == 0, first.output
+    assert f"hashes: {len(texts) - 1:,} embedded, 1 skipped" in first.output
+    other = embed(warehouse, pg_dsn, env, "--model", "local-mini", "--dimensions", "8")
+    assert other.exit_code == 0, other.output
+    with psycopg.connect(pg_dsn) as con:
+        typmod = con.execute("select atttypmod from pg_attribute where attname = 'embedding'"
+                             " and attrelid = 'chatlake_embeddings'::regclass").fetchone()[0]
+        indexes = {r[0] for r in con.execute("select indexname from pg_indexes where indexname like '%hnsw%'")}
+    assert typmod == -1
+    assert indexes == {"chatlake_hnsw_text_embedding_3_small_32_" + sha_model("text-embedding-3-small"),
+                       "chatlake_hnsw_local_mini_8_" + sha_model("local-mini")}
+
+
+def sha_model(model: str) -> str:
+    import hashlib
+
+    return hashlib.md5(model.encode()).hexdigest()[:6]

@@ -188,3 +188,59 @@ def test_the_search_function_runs_as_the_caller(store):
             con.execute(call, [vector])
         con.execute("reset role")
         assert con.execute(call, [vector]).fetchone()[0] > 0
+
+
+def test_a_search_answers_from_its_own_warehouse(store, tmp_path):
+    """Two warehouses embedded into one store: each search sees its own, --all-warehouses sees both."""
+    from embed_support.warehouse import make_warehouse, message
+
+    other_text = "only the second warehouse knows about the zeppelin hangar lease"
+    other = make_warehouse(tmp_path / "other.duckdb", [message(other_text, session="b-session")])
+    env = {"OPENAI_BASE_URL": store["stub"].base_url}
+    assert embed_messages(db=other, target=store["dsn"], base_url=store["stub"].base_url, environ=env).ok
+
+    own = hits(store, other_text, "--semantic", "-k", "50")
+    assert own and other_text not in [h["content"] for h in own]
+    assert {h["warehouse_id"] for h in own} == {query(store["db"], "select warehouse_id from embed.warehouse")[0][0]}
+    theirs = hits(store, other_text, "--semantic", "--db", str(other))
+    assert [h["content"] for h in theirs] == [other_text]
+    both = hits(store, other_text, "--all-warehouses", "-k", "50")
+    assert both[0]["content"] == other_text and KNOWN in [h["content"] for h in hits(
+        store, KNOWN, "--all-warehouses", "--semantic")]
+    assert len({h["warehouse_id"] for h in both}) == 2
+
+
+def test_a_warehouse_never_embedded_searches_its_words_and_says_so(store, tmp_path):
+    """Its file is not in the store (another warehouse is): words in the warehouse, with a note."""
+    db, _ = warehouse(tmp_path / "fresh.duckdb")
+    result = run(store, KNOWN, "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert "this warehouse has no embeddings yet" in result.stderr
+    assert KNOWN in result.stdout
+
+
+def test_hybrid_hits_lead_with_their_labelled_fused_score_in_order(store):
+    result = run(store, SHARED, "-k", "8")
+    assert result.exit_code == 0, result.output
+    heads = [line for line in result.stdout.splitlines() if line.startswith("score ")]
+    assert len(heads) >= 3
+    scores = [float(line.split()[1]) for line in heads]
+    assert scores == sorted(scores, reverse=True)
+    assert all(" · claude_code" in line for line in heads)
+    assert max(map(len, heads)) <= 80
+    semantic = [line for line in run(store, SHARED, "--semantic").stdout.splitlines() if line.startswith("sim ")]
+    assert len(semantic) >= 3
+
+
+def test_every_hit_names_its_source_in_json(store):
+    for mode in ([], ["--semantic"], ["--text"]):
+        found = hits(store, SHARED, *mode)
+        assert found and {h["source"] for h in found} == {"claude_code"}
+
+
+def test_since_after_until_is_a_usage_error(store):
+    result = run(store, SHARED, "--since", "2026-06-02", "--until", "2026-06-01")
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and "--since 2026-06-02 is after --until 2026-06-01" in result.stderr
+    same_day = run(store, SHARED, "--since", "2026-06-10", "--until", "2026-06-10", "--json")
+    assert same_day.exit_code == 0 and json.loads(same_day.stdout)["hits"]

@@ -34,7 +34,7 @@ from embed_support.warehouse import distinct_prompts, make_warehouse  # noqa: E4
 
 from chatlake.embed import embed_messages  # noqa: E402
 from chatlake.embed.config import resolve_config  # noqa: E402
-from chatlake.embed.targets import HNSW_INDEX  # noqa: E402
+from chatlake.embed.targets import hnsw_index  # noqa: E402
 from chatlake.search import embed_query, search  # noqa: E402
 
 QUERIES = ["why does this query return duplicates", "refactor the failing handler", "add logging to the module",
@@ -96,7 +96,7 @@ def main() -> None:
             results[f"{mode}, HNSW index"] = timed(run(mode), args.queries)
         results["hybrid --k 50, HNSW index"] = timed(run("hybrid", 50), args.queries)
         with psycopg.connect(dsn, autocommit=True) as con:
-            con.execute(f"drop index {HNSW_INDEX}")
+            con.execute(f"drop index {hnsw_index(filled.model, filled.dimensions)}")
         for mode in ("hybrid", "semantic"):
             results[f"{mode}, no index (exact scan)"] = timed(run(mode), max(5, args.queries // 4))
 
