@@ -33,7 +33,7 @@ def test_the_rest_target_without_the_extra_names_it_in_one_line(tmp_path):
     env.pop("SUPABASE_DB_URL", None)
 
     done = subprocess.run([sys.executable, "-m", "chatlake.cli", "embed", "--db", str(db)],
-                          env=env, capture_output=True, text=True, timeout=120)
+                          env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
 
     assert done.returncode == 1, done.stderr
     (line,) = done.stderr.strip().splitlines()

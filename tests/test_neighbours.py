@@ -10,6 +10,7 @@ import json
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -33,7 +34,9 @@ def _holder(db, seconds: float) -> subprocess.Popen:
     code = ("import sys, time; from chatlake.db import warehouse_lock\n"
             "with warehouse_lock(sys.argv[1]):\n"
             "    print('held', flush=True); time.sleep(float(sys.argv[2]))")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
+    # outside the repository: from its root, `import chatlake` would find the source folder
+    proc = subprocess.Popen([sys.executable, "-c", code, str(db), str(seconds)], stdout=subprocess.PIPE, text=True,
+                            cwd=tempfile.gettempdir())
     assert proc.stdout.readline().strip() == "held"
     return proc
 
