@@ -261,7 +261,7 @@ def text_search(con, query: str, filters: Filters, k: int) -> list[Hit]:
                 select s.message_uuid, s.score, len(s.found) as matched_terms, m.created_at
                 from scored s
                 join main.human_messages m on m.message_uuid = s.message_uuid
-                where (?::varchar is null or m.project_path = ? or m.project_path like '%/' || ?)
+                where (?::varchar is null or m.project_path = ? or ends_with(m.project_path, '/' || ?))
                   and (?::timestamptz is null or m.created_at >= ?)
                   and (?::timestamptz is null or m.created_at < ?)
                   and (?::varchar[] is null or list_contains(?, m.kind))

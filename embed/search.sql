@@ -61,7 +61,8 @@ as $$
         where (filter_warehouse is null or m.warehouse_id = filter_warehouse)
           and (filter_kinds is null or m.kind = any(filter_kinds))
           and (filter_project is null or m.project_path = filter_project
-               or m.project_path like '%/' || filter_project)
+               -- the last folders of the path, compared as text: `%` or `_` in a name are letters
+               or right(m.project_path, length(filter_project) + 1) = '/' || filter_project)
           and (created_after is null or m.created_at >= created_after)
           and (created_before is null or m.created_at < created_before)
     ),

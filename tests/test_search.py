@@ -67,6 +67,10 @@ def test_filters_exclude_what_they_should(store):
     web = hits(store, SHARED, "--project", "web", "-k", "20")
     assert web and {h["project_path"] for h in web} == {"/home/dev/work/web"}
     assert hits(store, SHARED, "--project", "/home/dev/work/infra")[0]["project_path"] == "/home/dev/work/infra"
+    # LIKE's wildcards are letters in a project name, in every mode
+    for mode in ([], ["--semantic"], ["--text"]):
+        assert hits(store, SHARED, "--project", "%", *mode) == []
+        assert hits(store, SHARED, "--project", "w_b", *mode) == []
 
     late = hits(store, SHARED, "--since", "2026-06-01", "-k", "50")
     assert late and all(h["created_at"] >= "2026-06-01" for h in late)
