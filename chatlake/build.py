@@ -17,8 +17,6 @@ SKIP_ENV = "CHATLAKE_SKIP_EXTRACT"
 # selectors.yml: the incremental models and the marts' contract tests, for an import into a warehouse
 # whose views and seed were built from this very project.
 INCREMENT_SELECTOR = "import_increment"
-# What dbt reads from the project; a change to any of it can change a view or the seed.
-PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "selectors.yml", "models", "macros", "seeds", "analyses")
 
 
 @dataclass
@@ -98,17 +96,13 @@ def project_fingerprint(project: Path | None = None) -> str:
     import hashlib
     from importlib.metadata import version
 
+    from chatlake.project import hash_files
+
     project = project or project_dir()
     digest = hashlib.sha256()
     for package in ("dbt-core", "dbt-duckdb"):
         digest.update(f"{package}=={version(package)}\n".encode())
-    for part in PROJECT_PARTS:
-        path = project / part
-        found = sorted(path.rglob("*")) if path.is_dir() else [path]
-        for file in found:
-            if file.is_file() and "__pycache__" not in file.parts:
-                digest.update(file.relative_to(project).as_posix().encode() + b"\0")
-                digest.update(file.read_bytes() + b"\0")
+    hash_files(digest, project)
     return digest.hexdigest()
 
 

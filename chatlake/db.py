@@ -140,7 +140,7 @@ def connect(path: Path, read_only: bool = False, wait: float = 0.0,
 
     path = Path(path)
     if read_only and not path.exists():
-        if path.parent.exists() and not path.parent.is_dir() or any(p.is_file() for p in path.parents):
+        if any(p.is_file() for p in path.parents):
             raise BadDatabasePath(f"{path}: a parent of the warehouse is a file, not a folder")
         raise ChatlakeError(f"{path} does not exist yet; run `chatlake import` first")
     if not read_only:

@@ -16,7 +16,8 @@ from pathlib import Path
 from chatlake.config import PROJECT_ENV, installed_project_dir, project_dir
 from chatlake.errors import ChatlakeError
 
-# What a copy holds: everything dbt reads, and nothing dbt writes.
+# What dbt reads from a project (and what a copy holds): a change to any of it can change a
+# view or the seed; nothing dbt writes.
 PARTS = ("dbt_project.yml", "profiles.yml", "selectors.yml", "models", "macros", "seeds", "analyses")
 # Beside the copy: the chatlake version and the fingerprint of the models it was copied from.
 STAMP = ".chatlake-project.json"
@@ -32,16 +33,22 @@ class InitResult:
     files: int
 
 
+def hash_files(digest, project: Path) -> None:
+    """Feed the project's files (paths and contents) to `digest`, in a fixed order."""
+    for file in project_files(project):
+        digest.update(file.relative_to(project).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes() + b"\0")
+
+
 def shipped_fingerprint(project: Path | None = None) -> str:
-    """SHA-256 over the project's files (paths and contents), dbt's own files left out."""
-    project = project or installed_project_dir()
+    """SHA-256 over the project's files, dbt's own files left out."""
     digest = hashlib.sha256()
-    for file in _files(project):
-        digest.update(file.relative_to(project).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    hash_files(digest, project or installed_project_dir())
     return digest.hexdigest()
 
 
-def _files(project: Path) -> list[Path]:
+def project_files(project: Path) -> list[Path]:
+    """What dbt reads from the project, in a fixed order."""
     found: list[Path] = []
     for part in PARTS:
         path = project / part
@@ -61,7 +68,7 @@ def init_project(dest: Path, force: bool = False) -> InitResult:
     if dest.exists() and not dest.is_dir():
         raise ProjectExists(f"{dest} is a file, not a folder")
     source = installed_project_dir()
-    files = _files(source)
+    files = project_files(source)
     for file in files:
         target = dest / file.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +100,7 @@ def project_diff() -> list[str]:
     """Files of the installed project that the copy in use lacks or holds with other contents."""
     project, source = project_dir(), installed_project_dir()
     changed = []
-    for file in _files(source):
+    for file in project_files(source):
         relative = file.relative_to(source)
         mine = project / relative
         if not mine.is_file():

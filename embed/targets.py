@@ -43,7 +43,6 @@ def hnsw_index_sql(model: str, dimensions: int) -> str:
             f" ((embedding::vector({int(dimensions)})) vector_cosine_ops) where model = {literal}")
 
 
-
 def bulk_load_pays(rows: int, held: int) -> bool:
     """Is dropping the indexes and building them at the end worth it for `rows` vectors onto `held`?
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -38,14 +39,10 @@ class ExportConversation:
     messages: list[ExportMessage] = field(default_factory=list)
 
 
-# The times a datetime (and so DuckDB's to_timestamp in the models) can hold: years 1 to 9999.
-EPOCH_RANGE = (datetime(1, 1, 1, tzinfo=timezone.utc).timestamp(),
-               datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())
-
-
 def epoch(value) -> float | None:
     """Seconds since the epoch from a Unix number or an ISO-8601 string (naive means UTC); None if
-    neither, or if no calendar holds it (NaN, infinite, beyond year 9999)."""
+    neither, or not a finite number. Whether it is a plausible time is staging's rule
+    (macros/plausible_time.sql)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float, Decimal)):
@@ -53,7 +50,7 @@ def epoch(value) -> float | None:
             seconds = float(value)
         except OverflowError:  # an int beyond any double
             return None
-        return seconds if EPOCH_RANGE[0] <= seconds <= EPOCH_RANGE[1] else None
+        return seconds if math.isfinite(seconds) else None
     if isinstance(value, str) and value.strip():
         try:
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
