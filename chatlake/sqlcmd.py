@@ -170,7 +170,8 @@ def to_table(result: QueryResult, cut: int | None = None):
     return table
 
 
-BANNER = "chatlake sql: end a query with `;`, `.tables` lists the tables, `help` says more, `exit` leaves."
+# one line at 80 columns
+BANNER = "chatlake sql: end a query with `;`. Also: .tables, help, exit."
 HELP = """\
 A query ends with `;` and may span lines; arrow keys recall earlier ones.
   .tables          the tables and views, the marts first
@@ -200,10 +201,12 @@ def table_groups(db: Path) -> list[tuple[str, list[str]]]:
 
 
 def print_tables(db: Path) -> None:
+    import shutil
     import textwrap
 
+    width = shutil.get_terminal_size().columns
     for label, names in table_groups(db):
-        print(textwrap.fill(", ".join(names), width=80, initial_indent=f"{label}: ",
+        print(textwrap.fill(", ".join(names), width=width, initial_indent=f"{label}: ",
                             subsequent_indent=" " * (len(label) + 2), break_on_hyphens=False))
 
 
