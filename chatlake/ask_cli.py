@@ -6,7 +6,9 @@ Registered in chatlake/cli.py.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import Optional
 
@@ -52,9 +54,13 @@ def _print_hit(hit, mode: str, indent: str = "") -> None:
                                  f"[{hit.git_branch}]" if hit.git_branch else "") if p)
     kind = f"{hit.kind} · {hit.source}" if hit.source else hit.kind
     out.print(f"{indent}[bold]{score}[/]  {when}  {escape(where)}  [dim]{escape(kind)}[/]", highlight=False)
+    # at the terminal's width: a title cut to one line, the snippet wrapped between words
+    width = max(out.size.width - len(indent) - 2, 20)
     if hit.title and not indent:
-        out.print(f"{indent}  [italic]{escape(hit.title)}[/]", highlight=False)
-    out.print(f"{indent}  {escape(hit.snippet)}", highlight=False)
+        title = hit.title if len(hit.title) <= width else hit.title[:width - 1] + "…"
+        out.print(f"{indent}  [italic]{escape(title)}[/]", highlight=False)
+    for line in textwrap.wrap(hit.snippet, width) or [""]:
+        out.print(f"{indent}  {escape(line)}", highlight=False)
 
 
 def search_command(
@@ -109,7 +115,9 @@ def search_command(
         raise typer.Exit(0)
     if session:
         for sid, hits in groups:
-            out.print(f"[bold cyan]{escape(hits[0].title or sid)}[/]  [dim]{sid}[/]", highlight=False)
+            title, room = hits[0].title or sid, max(out.size.width - len(sid) - 2, 20)
+            title = title if len(title) <= room else title[:room - 1] + "…"  # with its id, one line
+            out.print(f"[bold cyan]{escape(title)}[/]  [dim]{sid}[/]", highlight=False)
             for hit in hits:
                 _print_hit(hit, result.mode, indent="  ")
         return
@@ -136,7 +144,10 @@ def _show(result, fmt: str, wide: bool = False) -> None:
     if captured.get().count("\n") < out.size.height:
         sys.stdout.write(captured.get())
         return
-    with out.pager(styles=True):  # $PAGER, else less
+    # $PAGER, else less; less shows the table's colours (not ESC[1m) only with -R: as git does,
+    # chatlake sets LESS when the user has not
+    os.environ.setdefault("LESS", "FRX")
+    with out.pager(styles=True):
         out.print(table)
         out.print(footer, highlight=False)
 
@@ -240,8 +251,10 @@ def status_command(
     if s.last_import:
         li = s.last_import
         took = f" in {li['seconds']:.1f}s" if li.get("seconds") is not None else ""
+        # two lines: one would wrap at 80 columns
         p(f"last import: {li['started_at']:%Y-%m-%d %H:%M}{took}: {li['files_new']:,} new and"
-          f" {li['files_appended']:,} appended files, {li['lines_landed']:,} {'line' if li['lines_landed'] == 1 else 'lines'} landed,"
+          f" {li['files_appended']:,} appended files,")
+        p(f"  {li['lines_landed']:,} {'line' if li['lines_landed'] == 1 else 'lines'} landed,"
           f" {li['lines_rejected']:,} rejected")
     p(f"rejected lines: {s.rejected_lines:,}")
     if s.export_files or s.rejected_conversations:
