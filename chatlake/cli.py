@@ -275,6 +275,10 @@ app.command("search")(search_command)
 app.command("sql", cls=SqlCommand)(sql_command)
 app.command("status")(status_command)
 
+from chatlake.mcp_cli import mcp_command  # noqa: E402
+
+app.command("mcp")(mcp_command)
+
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
