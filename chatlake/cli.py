@@ -275,6 +275,10 @@ app.command("search")(search_command)
 app.command("sql", cls=SqlCommand)(sql_command)
 app.command("status")(status_command)
 
+from chatlake.show_cli import show_command  # noqa: E402
+
+app.command("show")(show_command)
+
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
