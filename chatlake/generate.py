@@ -13,6 +13,7 @@ import base64
 import json
 import random
 import uuid as uuidlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -247,11 +248,47 @@ class TranscriptGenerator:
                      message={"role": "user", "content": "Search the repository for " + self._sentence(6)})
         for rec in sub.records:
             rec["isSidechain"] = True
-        self._assistant(sub, [{"type": "text", "text": self._sentence(15)}])
+        answer = self._sentence(15)
+        with self._own_rng(agent_id, s, sub):
+            call_id = self._agent_call(s, sub, sub.records[0]["message"]["content"])
+        self._assistant(sub, [{"type": "text", "text": answer}])
+        with self._own_rng(call_id, s, sub):
+            s.envelope("user", message={"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": call_id, "content": [{"type": "text", "text": answer}]}]},
+                toolUseResult={"content": [{"type": "text", "text": answer}], "agentId": agent_id,
+                               "totalToolUseCount": 1, "totalDurationMs": 4000})
         for rec in sub.records:
             rec["isSidechain"] = True
             rec["agentId"] = agent_id
         self._write(path, sub.records)
+
+    @contextmanager
+    def _own_rng(self, seed: str, *sessions: _Session):
+        """Records drawn from a generator of their own: the rest of a seed's tree stays what it was
+        before they were added."""
+        saved = self.rng
+        self.rng = random.Random(seed)
+        for session in sessions:
+            session.rng = self.rng
+        try:
+            yield
+        finally:
+            self.rng = saved
+            for session in sessions:
+                session.rng = saved
+
+    def _agent_call(self, s: _Session, sub: _Session, prompt: str) -> str:
+        """The parent's Task call that starts a sub-agent, and a failed tool call inside the sub-agent."""
+        call_id, grep_id = ("toolu_" + "".join(self.rng.choice("abcdef0123456789") for _ in range(24))
+                            for _ in range(2))
+        self._assistant(s, [{"type": "tool_use", "id": call_id, "name": "Task",
+                             "input": {"description": "search", "prompt": prompt, "subagent_type": "general-purpose"}}])
+        self._assistant(sub, [{"type": "tool_use", "id": grep_id, "name": "Grep",
+                               "input": {"pattern": "TODO", "path": "/nowhere"}}])
+        sub.envelope("user", message={"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": grep_id, "content": "Path does not exist: /nowhere",
+             "is_error": True}]}, toolUseResult="Error: Path does not exist: /nowhere")
+        return call_id
 
     def _b64(self, n: int) -> str:
         return base64.b64encode(self.rng.randbytes(max(3, n * 3 // 4))).decode()

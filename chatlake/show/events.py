@@ -11,7 +11,7 @@ HUMAN_KINDS = ("prompt", "command", "bash", "memory")
 KINDS = (*HUMAN_KINDS, "reply", "thinking", "tool", "agent", "injected")
 
 # The tools whose input has one field that says what the call did.
-GIST_FIELDS = ("command", "file_path", "notebook_path", "path", "pattern", "url", "query", "description",
+GIST_FIELDS = ("command", "file_path", "notebook_path", "pattern", "path", "url", "query", "description",
                "prompt", "skill", "subject")
 AGENT_TOOLS = ("Task", "Agent")
 FOLD_LINES = 4

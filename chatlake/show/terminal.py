@@ -103,15 +103,17 @@ def _call_line(event: Event, mark: str = "⏺") -> Text:
     return line
 
 
-def _result(text: str | None, is_error: bool, lines: int = 3) -> Iterator[RenderableType]:
+def _result(text: str | None, is_error: bool, lines: int = 3, wrap: bool = False) -> Iterator[RenderableType]:
     if text is None:
         yield Text("      (no result)", style="dim")
         return
     kept, more = fold(text, lines)
     style = "red" if is_error else "dim"
-    for i, line in enumerate(kept or ["(empty)"]):
+    if wrap:  # a sub-agent's answer is prose: wrapped, under its call
+        yield _pad(Text.assemble(("⎿ ", "dim"), ("\n".join(kept), style)), (0, 0, 0, 4))
+    for i, line in enumerate([] if wrap else kept or ["(empty)"]):
         row = Text.assemble(("    ⎿ " if i == 0 else "      ", "dim"), (line, style))
-        row.no_wrap, row.overflow = True, "ellipsis"
+        row.no_wrap, row.overflow = True, "ellipsis"  # output: one screen line per line
         yield row
     if more:
         yield Text(f"      … {more} more line{'s' if more != 1 else ''}", style="dim")
@@ -131,4 +133,4 @@ def _agent(event: Event, expand: bool, depth: int) -> Iterator[RenderableType]:
     elif event.events:
         tools = sum(1 for e in event.events if e.kind in ("tool", "agent"))
         yield Text(f"      {tools} tool call{'s' if tools != 1 else ''} inside (--agents shows them)", style="dim")
-    yield from _result(event.result, event.is_error, lines=6)
+    yield from _result(event.result, event.is_error, lines=6, wrap=True)
