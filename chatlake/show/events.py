@@ -81,7 +81,7 @@ def tool_gist(name: str, tool_input: object, width: int = 120) -> str:
         if isinstance(value, str) and value.strip():
             gist = value
             if key == "pattern" and isinstance(tool_input.get("path"), str):
-                gist = f"{value}  in {tool_input['path']}"
+                gist = f"{value} in {tool_input['path']}"
             return one_line(gist, width)
     if name == "TodoWrite" and isinstance(tool_input.get("todos"), list):
         todos = tool_input["todos"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 from typing import Iterator
 
@@ -44,7 +45,9 @@ def resume_line(conv: Conversation) -> str | None:
     """`claude --resume <id>`, run in the session's project folder."""
     if not conv.resume_command:
         return None
-    return f"cd {conv.project_path} && {conv.resume_command}" if conv.project_path else conv.resume_command
+    if not conv.project_path:
+        return conv.resume_command
+    return f"cd {shlex.quote(conv.project_path)} && {conv.resume_command}"
 
 
 def render(conv: Conversation, events: list[Event], expand_agents: bool = False) -> Group:
