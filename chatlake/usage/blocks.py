@@ -110,7 +110,7 @@ def _cost(block: Block) -> float:
 
 def block_json(block: Block, now_ms: int) -> dict:
     """A block as `ccusage blocks --json` writes it."""
-    active = not block.is_gap and block.is_active(now_ms)
+    active = block.is_active(now_ms)
     usages = block.usages
     counts = {
         "inputTokens": sum(u.input_tokens for u in usages),

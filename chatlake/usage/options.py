@@ -24,6 +24,8 @@ class ReportOptions:
     order: str | None = None  # None: the report's own order (dates oldest first, sessions costliest first)
     start_of_week: str = "sunday"
     now_ms: int | None = None
+    active: bool = False  # blocks: only the active one
+    recent: bool = False  # blocks: only those of the last 3 days (and the active one)
 
 
 def date_bound(value: str | None, flag: str) -> str | None:
@@ -44,7 +46,8 @@ def date_bound(value: str | None, flag: str) -> str | None:
 
 def make_options(since: str | None = None, until: str | None = None, timezone: str | None = None,
                  project: str | None = None, instances: bool = False, order: str | None = None,
-                 start_of_week: str | None = None, now_ms: int | None = None) -> ReportOptions:
+                 start_of_week: str | None = None, now_ms: int | None = None, active: bool = False,
+                 recent: bool = False) -> ReportOptions:
     """ReportOptions from flag values as typed, each checked (BadOption names the flag)."""
     order = order.lower() if order else None
     if order not in (None, "asc", "desc"):
@@ -54,4 +57,4 @@ def make_options(since: str | None = None, until: str | None = None, timezone: s
         raise BadOption(f"invalid value for --start-of-week {start_of_week!r}: expected a day's name, such as monday")
     tz = None if timezone in (None, "", "local") else timezone
     return ReportOptions(date_bound(since, "--since"), date_bound(until, "--until"), tz,
-                         project or None, instances, order, start, now_ms)
+                         project or None, instances, order, start, now_ms, active, recent)

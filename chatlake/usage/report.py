@@ -15,6 +15,8 @@ from chatlake.usage.summaries import (Group, bucket_groups, by_project_json, day
                                       totals_json)
 from chatlake.usage.warehouse import HOUR_MS
 
+RECENT_DAYS = 3  # `blocks --recent`, as ccusage
+
 
 @dataclass
 class Report:
@@ -86,6 +88,10 @@ def _blocks(con, opts: ReportOptions, tz: str) -> Report:
         days = warehouse.local_days(con, tz, [b.start_ms for b in blocks])
         blocks = [b for b, day in zip(blocks, days)
                   if (not opts.since or day >= opts.since) and (not opts.until or day <= opts.until)]
+    if opts.recent:
+        blocks = [b for b in blocks if b.start_ms >= now_ms - RECENT_DAYS * 24 * HOUR_MS or b.is_active(now_ms)]
+    if opts.active:
+        blocks = [b for b in blocks if b.is_active(now_ms)]
     blocks.sort(key=lambda b: b.start_ms, reverse=(opts.order == "desc"))
     missing = sorted({u.model for b in blocks for u in b.usages if u.missing_price and u.model})
     return Report("blocks", {"blocks": [block_json(b, now_ms) for b in blocks]}, tz, missing)
