@@ -274,6 +274,13 @@ from chatlake.ask_cli import SqlCommand, search_command, sql_command, status_com
 app.command("search")(search_command)
 app.command("sql", cls=SqlCommand)(sql_command)
 app.command("status")(status_command)
+from chatlake.usage_cli import usage_app  # noqa: E402
+
+app.add_typer(usage_app, name="usage")
+
+from chatlake.show_cli import show_command  # noqa: E402
+
+app.command("show")(show_command)
 
 from chatlake.mcp_cli import mcp_command  # noqa: E402
 

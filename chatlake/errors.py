@@ -23,3 +23,7 @@ class BadDatabasePath(ChatlakeError):
 
 class ImportInterrupted(ChatlakeError):
     """Ctrl+C during an import; the message says what of the run was committed."""
+
+
+class BadOption(ChatlakeError):
+    """A flag's value cannot be used (a date, a time zone): a usage error, exit 2."""
