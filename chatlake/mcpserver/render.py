@@ -96,3 +96,66 @@ def status_text(s) -> str:
     for m in s.embeddings:
         lines.append(f"embeddings: {m.model} in {m.target}: {m.embedded:,} embedded, {m.remaining:,} remaining")
     return "\n".join(lines)
+
+
+_TOKENS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
+
+
+def _csv(rows: list[list]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue().rstrip("\n")
+
+
+def _figures(item: dict, cost_key: str) -> list:
+    tokens = [item[k] for k in _TOKENS]
+    return [*tokens, sum(tokens), round(item[cost_key], 4)]
+
+
+def usage_text(report, breakdown: bool = False) -> str:
+    """A usage report (ccusage's figures) as CSV: a row per period or session, per model with
+    `breakdown`, then the totals; blocks with their burn rate when one is active."""
+    from chatlake.usage.table import ESTIMATE, KEYS, LISTS, TITLES
+
+    head = f"token usage {TITLES[report.kind][1]} (days in {report.timezone}). {ESTIMATE}"
+    if report.missing_prices:
+        head += f" No price known for {', '.join(report.missing_prices)}: counted at $0."
+    if report.kind == "blocks":
+        return head + "\n" + _blocks_text(report.data["blocks"])
+    rows = report.data[LISTS[report.kind]]
+    if not rows:
+        return head + "\nno usage recorded for these filters"
+    key = KEYS[report.kind]
+    extra = ["projectPath", "lastActivity"] if report.kind == "session" else ["project"] if "project" in rows[0] else []
+    numbers = ["input", "output", "cache_write", "cache_read", "total_tokens", "cost_usd"]
+    table = [[key, *extra, "model", *numbers]]
+    for row in rows:
+        keys = [row[key], *(row.get(name) for name in extra)]
+        table.append([*keys, " ".join(row["modelsUsed"]) or "-", *_figures(row, "totalCost")])
+        if breakdown:
+            table += [[*keys, b["modelName"], *_figures(b, "cost")] for b in row["modelBreakdowns"]]
+    table.append(["total", *([""] * len(extra)), "", *_figures(report.data["totals"], "totalCost")])
+    return head + "\n" + _csv(table) + (f"\n(with breakdown: the row of all models, then one per model)"
+                                        if breakdown else "")
+
+
+def _blocks_text(blocks: list[dict]) -> str:
+    if not blocks:
+        return "no usage recorded for these filters"
+    table = [["start", "end", "active", "responses", "total_tokens", "cost_usd", "models"]]
+    notes = []
+    for b in blocks:
+        if b["isGap"]:
+            table.append([b["startTime"], b["endTime"], "gap", 0, 0, 0, ""])
+            continue
+        table.append([b["startTime"], b["actualEndTime"], "yes" if b["isActive"] else "", b["entries"],
+                      b["totalTokens"], round(b["costUSD"], 4), " ".join(b["models"])])
+        if b["burnRate"] and b["projection"]:
+            rate, end = b["burnRate"], b["projection"]
+            notes.append(f"active block from {b['startTime']}: {rate['tokensPerMinute']:,.0f} tokens/min,"
+                         f" ${rate['costPerHour']:.2f}/h; at that rate {end['totalTokens']:,} tokens and"
+                         f" ${end['totalCost']:.2f} by its end, {end['remainingMinutes']} min from now")
+    return "\n".join([_csv(table), *notes])

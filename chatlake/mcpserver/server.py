@@ -22,6 +22,7 @@ INSTRUCTIONS = ("chatlake holds the user's own past prompts to AI coding assista
 Mode = Literal["hybrid", "semantic", "text"]
 Source = Literal["claude_code", "chatgpt", "claude_ai"]
 Kind = Literal["prompt", "command", "bash", "memory"]
+Period = Literal["day", "week", "month", "session", "block"]
 
 
 def compact_schema(schema: dict) -> dict:
@@ -52,8 +53,8 @@ def build_server(opts: Options):
     from chatlake import __version__
 
     declared: list[Tool] = []
-    read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
-                                open_world_hint=False)
+    # destructive and idempotent are left out: the spec gives them meaning only for tools that write
+    read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
     clean = tools.scrubber(opts.redact)
     # One call at a time: DuckDB shares one database instance per file within a process, and a
     # sandboxed connection cannot sit beside an ordinary one on the same file.
@@ -100,12 +101,38 @@ def build_server(opts: Options):
         {chars:,} characters; no file access."""
         return answer(lambda: tools.run_sql(opts, query))
 
+    def get_session(
+        session_id: Annotated[str, Field(description="A session id from search, or its first 8+ characters.")],
+        start: Annotated[int, Field(ge=0, description="First human message (a search hit's message index).")] = 0,
+        count: Annotated[int, Field(ge=1, le=50)] = 10,
+        include_responses: Annotated[bool, Field(description="The assistant's replies.")] = True,
+        include_tools: Annotated[bool, Field(description="Tool calls and sub-agents, one line each.")] = False,
+    ) -> str:
+        """Read part of one past conversation as Markdown: `count` human messages from `start`, each
+        with what followed it. Use it after search, to see what was answered and decided around a hit."""
+        return answer(lambda: tools.session_window(opts, session_id, start, count, include_responses,
+                                                   include_tools))
+
+    def usage(
+        period: Period = "day",
+        since: Annotated[str | None, Field(description="YYYY-MM-DD, the first day counted.")] = None,
+        until: Annotated[str | None, Field(description="YYYY-MM-DD, the last day counted.")] = None,
+        project: Annotated[str | None, Field(description="A project path or its last folder(s).")] = None,
+        breakdown: Annotated[bool, Field(description="A row per model too.")] = False,
+    ) -> str:
+        """Claude Code token usage and its cost at API list prices, as ccusage reports it: per day, week,
+        month, session or 5-hour billing block (with the active block's burn rate). Use it for "what did
+        this cost", "how much did I use this week"."""
+        return answer(lambda: tools.usage_figures(opts, period, since, until, project, breakdown))
+
     def status() -> str:
         """What the warehouse holds (sessions, messages by kind, first and last activity, embeddings) and
         when it was last imported. Use it to tell whether recent work is in there yet."""
         return answer(lambda: tools.warehouse_status(opts))
 
     add(search, "Search past prompts")
+    add(get_session, "Read a past conversation")
+    add(usage, "Token usage and cost")
     add(sql, "Query the warehouse", rows=opts.max_rows, chars=opts.max_chars)
     add(status, "Warehouse status")
     return MCPServer("chatlake", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING", tools=declared)

@@ -10,14 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chatlake.db import connect
+from chatlake.errors import ChatlakeError
 from chatlake.mcpserver.query import run_capped
-from chatlake.mcpserver.render import hits_text, rows_text, status_text
+from chatlake.mcpserver.render import hits_text, rows_text, status_text, usage_text
 from chatlake.mcpserver.waiting import patiently
+from chatlake.mcpserver.window import window
 
 # A source filter is applied to the ranked hits (the search library has none): this many
 # candidates per hit asked for are read, so a rare source still fills the answer.
 SOURCE_OVERSAMPLE = 10
 MAX_CANDIDATES = 500
+
+
+class WindowEmpty(ChatlakeError):
+    """get_session was asked for messages the session does not have."""
 
 
 @dataclass(frozen=True)
@@ -90,3 +96,45 @@ def warehouse_status(opts: Options) -> str:
     from chatlake.status import warehouse_status as read_status
 
     return status_text(patiently(lambda left: read_status(opts.db, wait=left), opts.wait))
+
+
+def session_window(opts: Options, session: str, start: int = 0, count: int = 10, responses: bool = True,
+                   tools: bool = False) -> str:
+    from chatlake.show import load_conversation
+    from chatlake.show import markdown
+
+    def attempt(left: float):
+        con = connect(opts.db, read_only=True, wait=left)  # as in search: its instance serves show's connection
+        try:
+            conversation = load_conversation(session, db=opts.db, redact=opts.redact)
+            indexes = dict(con.execute("select message_uuid, message_index from main.human_messages"
+                                       " where session_id = ?", [conversation.session_id]).fetchall())
+            return conversation, indexes
+        finally:
+            con.close()
+
+    conversation, indexes = patiently(attempt, opts.wait)
+    part = window(conversation.events, indexes, start, count, responses, tools)
+    if part.first is None:
+        raise WindowEmpty(f"session {conversation.session_id} has {part.total} human messages"
+                          f" (0 to {part.total - 1}); start={start} is past them" if part.total else
+                          f"session {conversation.session_id} holds no human message")
+    head = (f"messages {part.first} to {part.last} of {part.total} (0-based, as search reports them; each"
+            " human message is a `## You`, `## Command`, `## Shell (!)` or `## Memory (#)` heading)")
+    body = markdown.render(conversation, part.events)
+    if len(body) > opts.max_chars:
+        body = body[:opts.max_chars] + f"\n… cut at {opts.max_chars:,} characters: ask for fewer messages"
+    more = f"\n(more: start={part.last + 1})" if part.last + 1 < part.total else ""
+    return f"{head}\n\n{body.rstrip()}{more}"
+
+
+PERIODS = {"day": "daily", "week": "weekly", "month": "monthly", "session": "session", "block": "blocks"}
+
+
+def usage_figures(opts: Options, period: str = "day", since: str | None = None, until: str | None = None,
+                  project: str | None = None, breakdown: bool = False) -> str:
+    from chatlake.usage import make_options, usage_report
+
+    asked = make_options(since=since, until=until, project=project)
+    report = patiently(lambda left: usage_report(PERIODS[period], db=opts.db, opts=asked, wait=left), opts.wait)
+    return usage_text(report, breakdown)
