@@ -57,30 +57,24 @@ chosen as (
 QUARTER_MS = 900_000
 _LOCAL_DAY = "strftime(timezone($tz, to_timestamp({ms} / 1000)), '%Y-%m-%d')"
 
-_SUMS = """
+
+def _sums(count: str, first: str, last: str) -> str:
+    """The select list summing responses: of `chosen` rows, or (`count` their `responses`) of sums."""
+    return f"""
     sum(input_tokens)::bigint as input_tokens,
     sum(output_tokens)::bigint as output_tokens,
     sum(cache_creation_tokens)::bigint as cache_creation_tokens,
     sum(cache_read_tokens)::bigint as cache_read_tokens,
     sum(cost)::double as cost,
     bool_or(missing_price) as missing_price,
-    count(*) as responses,
-    min(at_ms) as first_ms,
-    max(at_ms) as last_ms
+    {count}::bigint as responses,
+    min({first}) as first_ms,
+    max({last}) as last_ms
 """
 
-# _SUMS again, over rows that are sums themselves
-_RESUMS = """
-    sum(input_tokens)::bigint as input_tokens,
-    sum(output_tokens)::bigint as output_tokens,
-    sum(cache_creation_tokens)::bigint as cache_creation_tokens,
-    sum(cache_read_tokens)::bigint as cache_read_tokens,
-    sum(cost)::double as cost,
-    bool_or(missing_price) as missing_price,
-    sum(responses)::bigint as responses,
-    min(first_ms) as first_ms,
-    max(last_ms) as last_ms
-"""
+
+_SUMS = _sums("count(*)", "at_ms", "at_ms")
+_RESUMS = _sums("sum(responses)", "first_ms", "last_ms")
 
 
 @dataclass(frozen=True)
