@@ -6,7 +6,8 @@ Makes (or reuses) bench_import.py's tree and imports it once into its own wareho
 alternating, each report of `chatlake usage` as a user runs it (a new process) and
 `ccusage claude <report> --json --offline` re-reading the tree (when the binary is on PATH or
 given), and prints medians. Also prints the warehouse's size against the transcripts' bytes, and
-checks that both tools count the same tokens per day and model.
+checks that both tools count the same tokens per day and model. The floor beside them: a Python
+that imports duckdb, opens the warehouse and counts its responses.
 """
 
 from __future__ import annotations
@@ -72,7 +73,11 @@ def main() -> None:
     env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config), "TZ": "UTC"}
     times: dict[str, list[float]] = {}
     outputs: dict[str, str] = {}
+    floor = [sys.executable, "-c", "import sys, duckdb; duckdb.connect(sys.argv[1], read_only=True).execute("
+             "'select count(*) from main.assistant_responses').fetchall()", str(db)]
     for _ in range(args.runs):
+        times.setdefault("floor: python, import duckdb, open the warehouse, count the responses", []).append(
+            run(floor, env)[0])
         for report in REPORTS:
             wall, outputs[f"chatlake {report}"] = run([*chatlake, "usage", report, "--json", "--db", str(db)], env)
             times.setdefault(f"chatlake usage {report} --json", []).append(wall)
