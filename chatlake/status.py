@@ -6,8 +6,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from chatlake.config import resolve_db
-from chatlake.db import connect, table_exists
+from chatlake.core.settings import resolve
+from chatlake.core.db import connect, table_exists
 
 # Ledger flushes further apart than this belong to different runs of `chatlake embed`.
 RUN_GAP_SECONDS = 300.0
@@ -177,11 +177,11 @@ def _embeddings(con) -> list[ModelStatus]:
     return out
 
 
-def warehouse_status(db: str | os.PathLike | None = None, wait: float = 0.0) -> Status:
+def warehouse_status(db: str | os.PathLike | None = None, wait: bool | float | None = None) -> Status:
     """Counts, last import and embedding progress, on one short read-only connection."""
-    path = resolve_db(db)
-    status = Status(str(path))
-    con = connect(path, read_only=True, wait=wait)
+    settings = resolve(db=db, wait=wait)
+    status = Status(str(settings.db))
+    con = connect(settings.db, read_only=True, wait=settings.wait)
     try:
         _warehouse(con, status)
         status.embeddings = _embeddings(con)

@@ -9,7 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterator
 
-from chatlake.db import connect
+from chatlake.core.db import connect
 from chatlake.embed.batching import Prepared, Tokenizer, batches, load_tokenizer
 from chatlake.embed.client import Abandoned, EmbeddingClient
 from chatlake.embed.config import EmbedConfig, resolve_config
@@ -18,9 +18,9 @@ from chatlake.embed.ledger import Ledger, forget_model, warehouse_id
 from chatlake.embed.preparing import PreparedStream, prepare
 from chatlake.embed.redact import RULESET, Redactions
 from chatlake.embed.select import Pending, pending_messages, pending_texts
-from chatlake.embed.targets import Target, open_target
+from chatlake.vectorstore import Target, open_target
 from chatlake.embed.writer import Writer
-from chatlake.errors import DatabaseLocked
+from chatlake.core.errors import DatabaseLocked
 
 # Called with the summary so far, and a phase name when a long step without counts begins.
 ProgressFn = Callable[..., None]
@@ -261,7 +261,7 @@ def embed_messages(
     """
     started = time.monotonic()
     cfg = config or resolve_config(**flags)
-    tokenizer = tokenizer or load_tokenizer()
+    tokenizer = tokenizer or load_tokenizer(cfg.tiktoken_cache)
     stop = stop or threading.Event()
     label = cfg.target.label
     summary = EmbedSummary(target=label, model=cfg.model, dimensions=cfg.dimensions, tokenizer=tokenizer.name,

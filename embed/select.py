@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from chatlake.db import table_exists
-from chatlake.errors import ChatlakeError
+from chatlake.core.db import table_exists
+from chatlake.core.errors import ChatlakeError
+from chatlake.vectorstore.base import MESSAGE_COLUMNS
 
-MESSAGE_COLUMNS = ("message_uuid", "session_id", "message_index", "created_at", "kind", "content", "content_hash",
-                   "project_path", "git_branch", "source", "warehouse_id")
 # created_at as microseconds since 1970 (UTC), named as the column.
 EPOCH_US = "epoch_us(created_at) as created_at"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -136,7 +136,7 @@ RAW_DDL = [
         built_at timestamptz not null
     )
     """,
-    # The dbt project (chatlake.build.project_fingerprint) the whole warehouse was last built
+    # The dbt project (chatlake.transform.dbt.project_fingerprint) the whole warehouse was last built
     # with: while it is the same, an import rebuilds only the incremental models.
     """
     create table if not exists raw.project_builds (

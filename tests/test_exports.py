@@ -14,7 +14,7 @@ import ijson
 import pytest
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
 from chatlake.extract import extract
 from chatlake.extract.exports import chatgpt, claude_ai
@@ -22,8 +22,8 @@ from chatlake.extract.exports.decide import MISSING, Verdict, judge
 from chatlake.extract.exports.detect import SourceKind, detect_kind
 from chatlake.extract.exports.files import NotAnExport, iter_conversations
 from chatlake.extract.exports.records import RejectedConversation
-from chatlake.generate import TranscriptGenerator
-from chatlake.generate_exports import ExportGenerator, write_batches, write_conversations, write_zip
+from chatlake.example.transcripts import TranscriptGenerator
+from chatlake.example.exports import ExportGenerator, write_batches, write_conversations, write_zip
 from conftest import CORPUS
 from helpers import query
 

@@ -10,9 +10,10 @@ import time
 from rich.console import Console
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
-from chatlake.cli import _ProgressBar, app
-from chatlake.generate import TranscriptGenerator
+from chatlake.pipeline import import_transcripts
+from chatlake.cli import app
+from chatlake.cli.import_ import _ProgressBar
+from chatlake.example.transcripts import TranscriptGenerator
 from helpers import messages, query
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import ijson
 
-from chatlake.errors import ChatlakeError
+from chatlake.core.errors import ChatlakeError, UsageError
 from chatlake.extract.exports import chatgpt, claude_ai
 from chatlake.extract.exports.decide import MISSING, Verdict, file_changed, judge
 from chatlake.extract.exports.detect import SourceKind, detect_kind
@@ -83,7 +83,7 @@ class ExportResult:
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
-class UnknownSourceKind(ChatlakeError):
+class UnknownSourceKind(UsageError):
     """`--source-kind` (or $CHATLAKE_SOURCE_KIND) names no known export kind."""
 
 

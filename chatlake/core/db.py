@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from chatlake.errors import BadDatabasePath, ChatlakeError, DatabaseLocked
+from chatlake.core.errors import BadDatabasePath, ChatlakeError, DatabaseLocked
 
 if TYPE_CHECKING:
     import duckdb

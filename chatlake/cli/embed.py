@@ -1,40 +1,23 @@
-"""`chatlake embed`: a thin typer command over chatlake.embed.api.
-
-Registered in chatlake/cli.py with `app.command("embed")(embed_command)`.
-"""
+"""`chatlake embed`: embed the texts that have no vector yet and push them to pgvector."""
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 from collections import deque
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from typing import TYPE_CHECKING
+from chatlake.cli.common import (EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PhaseProgress,
+                                 db_option, err, fail, json_option, out, wait_option)
+from chatlake.core.errors import ChatlakeError
 from chatlake.embed.config import DEFAULT_MODEL, KINDS, resolve_config
-from chatlake.embed.errors import ConfigError, Interrupted, Stopped
-from chatlake.embed.targets import schema_sql
-from chatlake.errors import ChatlakeError
+from chatlake.embed.errors import Interrupted, Stopped
 
 if TYPE_CHECKING:  # the API (and the openai client) load only when `embed` runs
     from chatlake.embed.api import EmbedSummary
-
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-def _fail(message: str, code: int = EXIT_FAILED) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
-    raise typer.Exit(code)
 
 
 RATE_WINDOW = 15.0  # seconds of progress the rate (and so the ETA) is measured over
@@ -50,36 +33,21 @@ def moving_eta(samples: list[tuple[float, int]], remaining: int) -> float | None
     return remaining / ((d1 - d0) / (t1 - t0))
 
 
-class _Bar:
-    """What `embed` is doing, with a running clock, on stderr: starting (the target, the texts),
-    then hashes done / to do with the rate and the ETA of the last RATE_WINDOW seconds."""
+class _Bar(PhaseProgress):
+    """starting (the target, the texts), then hashes done / to do with the rate and the ETA of the
+    last RATE_WINDOW seconds, then the index build of a bulk load."""
 
-    def __init__(self, enabled: bool, console: Console | None = None, clock=time.monotonic) -> None:
-        self.console = console or err
-        # rich's live display leaves a blank line behind on a stream that is no terminal
-        self.enabled = enabled and self.console.is_terminal
-        self.clock = clock
-        self.progress: Progress | None = None
-        self.task = None
+    FIELDS = ("count", "rate", "eta")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self.samples: deque[tuple[float, int]] = deque()
-
-    def __enter__(self) -> "_Bar":
-        if self.enabled:
-            self.progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[count]}"),
-                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("{task.fields[eta]}"),
-                console=self.console, transient=True,
-            )
-            self.progress.__enter__()
-            # until the first hashes are done, the target starts and the texts are counted
-            self.task = self.progress.add_task("starting", total=None, count="", rate="", eta="")
-        return self
 
     def __call__(self, s: EmbedSummary, phase: str | None = None) -> None:
         if not self.progress:
             return
         if phase:
-            self.progress.update(self.task, description=phase)
+            self.phase(phase)
             return
         now = self.clock()
         self.samples.append((now, s.done))
@@ -90,13 +58,9 @@ class _Bar:
         if len(samples) > 1 and samples[-1][0] > samples[0][0]:
             rate = f"{(samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0]):,.0f}/s"
         eta = moving_eta(samples, s.to_do - s.done)
-        self.progress.update(self.task, description="embedding", completed=s.done, total=s.to_do,
-                             count=f"{s.done:,}/{s.to_do:,}", rate=rate,
-                             eta=f"eta {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "")
-
-    def __exit__(self, *exc) -> None:
-        if self.progress:
-            self.progress.__exit__(*exc)
+        self.phase("embedding")
+        self.update(completed=s.done, total=s.to_do, count=f"{s.done:,}/{s.to_do:,}", rate=rate,
+                    eta=f"eta {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "")
 
 
 def _money(value: float | None) -> str:
@@ -135,27 +99,27 @@ def print_summary(s: EmbedSummary) -> None:
 
 
 def embed_command(
-    db: Optional[Path] = typer.Option(None, "--db", help="Warehouse file (default: $CHATLAKE_DB, else ~/.local/share/chatlake/chatlake.duckdb)."),
+    db: Optional[Path] = db_option(),
     target: Optional[str] = typer.Option(None, "--target", help="postgresql://… connection string (default: $SUPABASE_DB_URL; else $SUPABASE_URL + $SUPABASE_SERVICE_ROLE_KEY through REST; else a local Postgres that chatlake starts), or 'local'."),
     model: Optional[str] = typer.Option(None, "--model", help=f"Embedding model (default: {DEFAULT_MODEL})."),
     dimensions: Optional[int] = typer.Option(None, "--dimensions", help="Size of the vectors (default: the model's own; needed for other models)."),
     kinds: Optional[list[str]] = typer.Option(None, "--kinds", help=f"Kinds of message to embed, comma-separated or repeated: {', '.join(KINDS)} (default: prompt)."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server (default: $OPENAI_BASE_URL, else OpenAI)."),
-    concurrency: int = typer.Option(4, "--concurrency", help="Requests in flight at once."),
-    batch_size: int = typer.Option(2048, "--batch-size", help="Most inputs per request (OpenAI allows 2048)."),
-    timeout: float = typer.Option(60.0, "--timeout", help="Seconds before a request is abandoned and retried."),
-    no_redact: bool = typer.Option(False, "--no-redact", help="Send texts as typed, secrets included."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print how many hashes and tokens would be sent and what it would cost; send nothing."),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", help="Requests in flight at once (default: 4)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Most inputs per request (default and OpenAI's limit: 2048)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before a request is abandoned and retried (default: 60)."),
+    no_redact: Optional[bool] = typer.Option(None, "--no-redact", help="Send texts as typed, secrets included."),
+    dry_run: Optional[bool] = typer.Option(None, "--dry-run", help="Print how many hashes and tokens would be sent and what it would cost; send nothing."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Stop before spending more than this many dollars."),
     price: Optional[float] = typer.Option(None, "--price", help="Dollars per million tokens (default: OpenAI's price for known models)."),
-    retry_failed: bool = typer.Option(False, "--retry-failed", help="Send again the texts the API refused in earlier runs."),
-    recheck: bool = typer.Option(False, "--recheck", help="Ignore the local ledger and ask the target which texts it holds (after a target was reset)."),
-    init: bool = typer.Option(False, "--init", help="Apply the schema to the target (idempotent) and exit."),
-    reset: bool = typer.Option(False, "--reset", help="Remove the vectors of --model (default: the default model) from the target and exit; other models' vectors stay."),
-    print_schema: bool = typer.Option(False, "--print-schema", help="Print the schema SQL (for Supabase's SQL editor) and exit."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    wait: bool = typer.Option(False, "--wait", help="Wait for an import holding the warehouse instead of exiting."),
+    retry_failed: Optional[bool] = typer.Option(None, "--retry-failed", help="Send again the texts the API refused in earlier runs."),
+    recheck: Optional[bool] = typer.Option(None, "--recheck", help="Ignore the local ledger and ask the target which texts it holds (after a target was reset)."),
+    init: Optional[bool] = typer.Option(None, "--init", help="Apply the schema to the target (idempotent) and exit."),
+    reset: Optional[bool] = typer.Option(None, "--reset", help="Remove the vectors of --model (default: the default model) from the target and exit; other models' vectors stay."),
+    print_schema: Optional[bool] = typer.Option(None, "--print-schema", help="Print the schema SQL (for Supabase's SQL editor) and exit."),
+    quiet: Optional[bool] = typer.Option(None, "--quiet", "-q", help="No progress bar and no summary."),
+    as_json: Optional[bool] = json_option("the summary"),
+    wait: Optional[bool] = wait_option(),
 ) -> None:
     """Embed the messages that have no vector yet and push them to pgvector (Supabase or a local Postgres).
 
@@ -168,12 +132,14 @@ def embed_command(
         cfg = resolve_config(
             db=db, target=target, model=model, dimensions=dimensions, kinds=chosen_kinds or None,
             base_url=base_url, concurrency=concurrency, max_inputs=batch_size, timeout=timeout,
-            redact=not no_redact, dry_run=dry_run or init or print_schema or reset, max_cost=max_cost, price=price,
-            retry_failed=retry_failed, wait=3600.0 if wait else 0.0,
+            redact=not no_redact, dry_run=bool(dry_run), needs_key=not (dry_run or init or print_schema or reset),
+            max_cost=max_cost, price=price, retry_failed=bool(retry_failed), wait=wait,
         )
-    except ConfigError as exc:
-        _fail(str(exc), EXIT_USAGE)
+    except ChatlakeError as exc:
+        fail(exc)  # a value that cannot work: a usage error
     if print_schema:
+        from chatlake.vectorstore import schema_sql
+
         sys.stdout.write(schema_sql(cfg.dimensions, cfg.model))
         raise typer.Exit(EXIT_OK)
     try:
@@ -190,12 +156,12 @@ def embed_command(
             out.print(f"removed {removed:,} vectors of {cfg.model} from {cfg.target.label}", highlight=False)
             raise typer.Exit(EXIT_OK)
         with _Bar(enabled=not (quiet or as_json or dry_run)) as bar:
-            from chatlake.allocator import reuse_freed_memory
+            from chatlake.core.process import reuse_freed_memory
             from chatlake.embed.api import embed_messages
 
             reuse_freed_memory()
 
-            summary = embed_messages(cfg, on_progress=bar, recheck=recheck)
+            summary = embed_messages(cfg, on_progress=bar, recheck=bool(recheck))
     except Interrupted as exc:
         s = exc.summary
         if not quiet:
@@ -206,9 +172,9 @@ def embed_command(
     except Stopped as exc:
         if not quiet:
             print_summary(exc.summary)
-        _fail(f"{exc}; what was pushed is kept: run the same command again to resume")
+        fail(f"{exc}; what was pushed is kept: run the same command again to resume")
     except ChatlakeError as exc:
-        _fail(str(exc))
+        fail(exc)
     except KeyboardInterrupt:
         err.print("interrupted before anything was sent; run the same command again")
         raise typer.Exit(EXIT_INTERRUPTED)
@@ -221,11 +187,3 @@ def embed_command(
                   " raise it or run again to continue", highlight=False)
         raise typer.Exit(EXIT_BUDGET)
     raise typer.Exit(EXIT_OK if summary.ok else EXIT_FAILED)
-
-
-def main() -> None:  # pragma: no cover - `python -m chatlake.embed.cli`, before chatlake/cli.py registers it
-    typer.run(embed_command)
-
-
-if __name__ == "__main__":
-    main()

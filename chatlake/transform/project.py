@@ -13,8 +13,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatlake.config import PROJECT_ENV, installed_project_dir, project_dir
-from chatlake.errors import ChatlakeError
+from chatlake.core.settings import PROJECT_ENV, installed_project_dir, project_dir
+from chatlake.core.errors import ChatlakeError, UsageError
 
 # What dbt reads from a project (and what a copy holds): a change to any of it can change a
 # view or the seed; nothing dbt writes.
@@ -23,7 +23,7 @@ PARTS = ("dbt_project.yml", "profiles.yml", "selectors.yml", "models", "macros",
 STAMP = ".chatlake-project.json"
 
 
-class ProjectExists(ChatlakeError):
+class ProjectExists(UsageError):
     """`project init` would overwrite a folder that already holds a dbt project."""
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from chatlake.generate import WORDS
+from chatlake.example.transcripts import WORDS
 
 CLAUDE_ROOT = "00000000-0000-4000-8000-000000000000"
 

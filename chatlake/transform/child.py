@@ -17,9 +17,9 @@ import signal
 import sys
 from pathlib import Path
 
-from chatlake.build import BuildResult, run_dbt
-from chatlake.errors import BuildFailed, DatabaseLocked
-from chatlake.forking import detach, kill, reap
+from chatlake.transform.dbt import BuildResult, run_dbt
+from chatlake.core.errors import BuildFailed, DatabaseLocked
+from chatlake.core.process import detach, kill, reap
 
 
 class DbtChild:

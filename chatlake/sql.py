@@ -11,9 +11,9 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
-from chatlake.config import project_dir
-from chatlake.db import connect
-from chatlake.errors import ChatlakeError
+from chatlake.core.settings import project_dir
+from chatlake.core.db import connect
+from chatlake.core.errors import ChatlakeError, UsageError
 
 FORMATS = ("table", "csv", "json", "markdown")
 _REF = re.compile(r"\{\{\s*ref\(\s*['\"](\w+)['\"]\s*\)\s*\}\}")
@@ -25,7 +25,7 @@ class QueryError(ChatlakeError):
     """DuckDB refused the query (syntax, unknown table, a write on a read-only connection)."""
 
 
-class EmptyQuery(ChatlakeError):
+class EmptyQuery(UsageError):
     """The query holds no statement: empty, only `;`, or only comments."""
 
 
@@ -214,7 +214,7 @@ def repl(db: Path, fmt: str, show, allow_files: bool = False) -> None:
     """A prompt with history (arrow keys, ~/.local/share/chatlake/sql_history); `;` ends a query."""
     import readline
 
-    from chatlake.config import data_dir
+    from chatlake.core.settings import data_dir
 
     history = data_dir() / "sql_history"
     try:

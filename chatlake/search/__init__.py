@@ -9,19 +9,14 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time as dtime, timedelta, timezone
-from importlib.resources import files
 from pathlib import Path
 
-from chatlake.config import resolve_db
-from chatlake.db import connect, table_exists
-from chatlake.errors import ChatlakeError
+from chatlake.core.settings import resolve
+from chatlake.core.db import connect, table_exists
+from chatlake.core.errors import ChatlakeError, UsageError
 
 MODES = ("hybrid", "semantic", "text")
 KINDS = ("prompt", "command", "bash", "memory")
-SEARCH_FUNCTION = ("chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz, timestamptz,"
-                   " double precision, double precision, integer, text)")
-# HNSW returns at most ef_search rows (pgvector's default 40); the search asks for k * 4 candidates.
-MAX_EF_SEARCH = 1000
 _EDGE = ".,;:!?\"'`()[]{}<>"
 
 
@@ -29,7 +24,7 @@ class SearchError(ChatlakeError):
     """A search that cannot run as asked (bad filter, unreachable target)."""
 
 
-class SearchUsageError(SearchError):
+class SearchUsageError(SearchError, UsageError):
     """Flags that contradict each other: a usage error (exit 2), not a failed search."""
 
 
@@ -74,6 +69,7 @@ class SearchResult:
     note: str | None = None
     model: str | None = None
     target: str | None = None
+    by_session: bool = False
 
     def sessions(self) -> list[tuple[str, list[Hit]]]:
         """Hits grouped by session, sessions in the order of their best hit."""
@@ -82,7 +78,8 @@ class SearchResult:
             groups.setdefault(hit.session_id, []).append(hit)
         return list(groups.items())
 
-    def to_dict(self, by_session: bool = False) -> dict:
+    def to_dict(self, by_session: bool | None = None) -> dict:
+        by_session = self.by_session if by_session is None else by_session
         data = {"query": self.query, "mode": self.mode, "model": self.model, "target": self.target,
                 "note": self.note}
         if by_session:
@@ -123,7 +120,7 @@ def parse_when(value: str | None, end: bool = False) -> datetime | None:
             return datetime.combine(day, dtime(), tzinfo=timezone.utc)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise SearchError(f"{value!r} is not a date (YYYY-MM-DD) or an ISO timestamp") from None
+        raise SearchUsageError(f"{value!r} is not a date (YYYY-MM-DD) or an ISO timestamp") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -132,7 +129,7 @@ def make_filters(project: str | None = None, since: str | None = None, until: st
     chosen = tuple(dict.fromkeys(k.strip() for item in kinds or [] for k in item.split(",") if k.strip()))
     unknown = [k for k in chosen if k not in KINDS]
     if unknown:
-        raise SearchError(f"unknown kind {unknown[0]!r}; kinds are {', '.join(KINDS)}")
+        raise SearchUsageError(f"unknown kind {unknown[0]!r}; kinds are {', '.join(KINDS)}")
     start, end = parse_when(since), parse_when(until, end=True)
     if start and end and start >= end:
         raise SearchUsageError(f"--since {since} is after --until {until}: no message can match")
@@ -317,20 +314,15 @@ def stored_model(con, target: str) -> tuple[str, int] | None:
     return (row[0], row[1]) if row else None
 
 
-def search_sql() -> str:
-    return files("chatlake.embed").joinpath("search.sql").read_text()
+def vector_query(query: str, vector: str, filters: Filters, k: int, model: str, semantic: bool,
+                 warehouse_id: str | None = None):
+    """What the store is asked: the filters as its search function takes them, the ranking asked for."""
+    from chatlake.vectorstore import VectorQuery
 
-
-def _search_args(query: str, vector: str, filters: Filters, k: int, model: str, semantic: bool,
-                 warehouse_id: str | None = None) -> dict:
-    return {
-        "query_text": query, "query_embedding": vector, "match_count": k, "filter_model": model,
-        "filter_kinds": list(filters.kinds) if filters.kinds else None, "filter_project": filters.project,
-        "created_after": filters.since.isoformat() if filters.since else None,
-        "created_before": filters.until.isoformat() if filters.until else None,
-        "full_text_weight": 0.0 if semantic else 1.0, "semantic_weight": 1.0, "rrf_k": 50,
-        "filter_warehouse": warehouse_id,
-    }
+    return VectorQuery(text=query, vector=vector, model=model, k=k, kinds=filters.kinds, project=filters.project,
+                       since=filters.since.isoformat() if filters.since else None,
+                       until=filters.until.isoformat() if filters.until else None,
+                       warehouse_id=warehouse_id, text_weight=0.0 if semantic else 1.0)
 
 
 def _row_hit(row: dict, terms: list[str]) -> Hit:
@@ -343,51 +335,24 @@ def _row_hit(row: dict, terms: list[str]) -> Hit:
                warehouse_id=row.get("warehouse_id"))
 
 
-def postgres_search(conn, args: dict) -> list[dict] | None:
-    """Rows of chatlake_search_messages; None when the target holds no vectors for the model yet."""
-    from psycopg.rows import dict_row
-
-    ef = min(MAX_EF_SEARCH, max(40, args["match_count"] * 4))
-    with conn.transaction():
-        table, function = conn.execute(
-            "select to_regclass('chatlake_embeddings') is not null, to_regprocedure(%s) is not null,"
-            " set_config('hnsw.ef_search', %s, false)", [SEARCH_FUNCTION, str(ef)]).fetchone()[:2]
-        if not table:
-            return None
-        if not function:
-            stale = conn.execute("select not exists (select 1 from pg_attribute where attname = 'warehouse_id'"
-                                 " and attrelid = 'chatlake_messages'::regclass)").fetchone()[0]
-            if stale:
-                raise SearchError("the vector store predates warehouse ids; run `chatlake embed` to update it")
-            conn.execute(search_sql())  # a store made before this search.sql shipped
-    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-        names = ", ".join(f"{name} => %({name})s{'::vector' if name == 'query_embedding' else ''}" for name in args)
-        cur.execute(f"select * from chatlake_search_messages({names})", args)
-        rows = cur.fetchall()
-        if not rows and not cur.execute("select exists (select 1 from chatlake_embeddings where model = %s) as e",
-                                        [args["filter_model"]]).fetchone()["e"]:
-            return None
-        return rows
-
-
 _clients: dict = {}
 
 
 def embed_query(cfg, text: str) -> str:
     """The query's vector (pgvector's text form), from the same provider and model as the stored ones."""
-    from chatlake.embed.batching import Prepared
     from chatlake.embed.client import EmbeddingClient
+    from chatlake.embed.errors import ApiError
     from chatlake.embed.redact import redact
-    from chatlake.embed.targets import pgvector_text
+    from chatlake.vectorstore import pgvector_text
 
     sent = redact(text).text if cfg.redact else text
     if cfg not in _clients:
         _clients.clear()  # one configuration at a time: a long-lived caller keeps its connection pool
         _clients[cfg] = EmbeddingClient(cfg)
-    result = _clients[cfg].embed([Prepared("query", sent, 0)])
-    if not result.vectors:
-        raise SearchError(f"the embedding API refused the query: {result.failed[0][1] if result.failed else '?'}")
-    return pgvector_text(result.vectors[0][1])
+    try:
+        return pgvector_text(_clients[cfg].embed_text(sent))
+    except ApiError as exc:
+        raise SearchError(str(exc).replace("the text", "the query")) from None
 
 
 def search(
@@ -403,19 +368,28 @@ def search(
     base_url: str | None = None,
     environ: dict[str, str] | None = None,
     all_warehouses: bool = False,
+    project: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    kinds: list[str] | None = None,
+    by_session: bool = False,
 ) -> SearchResult:
     """Search messages: `hybrid` (words and vectors fused), `semantic` (vectors) or `text` (DuckDB, offline).
 
     Vector modes answer from this warehouse's rows in the store; `all_warehouses` reads every
-    warehouse that pushed to it.
+    warehouse that pushed to it. Filters come as `filters`, or as the flags' text (`project`,
+    `since`, `until`, `kinds`: SearchUsageError when one cannot be read). `by_session` keeps the
+    hits of the k sessions whose best hits rank first (k * 5 messages are fetched for them).
     """
     if mode not in MODES:
         raise SearchError(f"unknown mode {mode!r}")
     if k < 1:
         raise SearchError("--k must be at least 1")
-    env = dict(os.environ if environ is None else environ)
-    path = resolve_db(db, env)
-    filters = filters or Filters()
+    settings = resolve(db=db, environ=environ, embed={"target": target, "model": model, "base_url": base_url})
+    path = settings.db
+    filters = filters or make_filters(project, since, until, kinds)
+    if by_session:
+        wanted, k = k, k * 5
     if not query.strip():
         raise SearchError("the query is empty")
     result = SearchResult(query, mode)
@@ -427,8 +401,7 @@ def search(
         con = None  # an import holds the file: vector search still works, without session titles
     try:
         if mode != "text":
-            note = _vector_search(result, con, path, filters, k, target, model, dimensions, base_url, env,
-                                  all_warehouses)
+            note = _vector_search(result, con, settings, filters, k, model, dimensions, environ, all_warehouses)
             if note:
                 result.mode, result.note = "text", note
         if result.mode == "text":
@@ -439,19 +412,22 @@ def search(
     finally:
         if con is not None:
             con.close()
+    if by_session:
+        result.by_session = True
+        result.hits = [h for _, hits in result.sessions()[:wanted] for h in hits]
     return result
 
 
-def _vector_search(result: SearchResult, con, db: Path, filters: Filters, k: int, target: str | None,
-                   model: str | None, dimensions: int | None, base_url: str | None, env: dict,
-                   all_warehouses: bool = False) -> str | None:
+def _vector_search(result: SearchResult, con, settings, filters: Filters, k: int, model: str | None,
+                   dimensions: int | None, environ, all_warehouses: bool = False) -> str | None:
     """Fill `result` from the target; returns a note instead when it must fall back to word search."""
-    from chatlake.embed.config import MODEL_DIMENSIONS, resolve_config, resolve_target
+    from chatlake.embed.config import MODEL_DIMENSIONS, resolve_config, target_spec
     from chatlake.embed.ledger import read_warehouse_id
-    from chatlake.embed.targets import open_target
+    from chatlake.vectorstore import open_target
 
-    spec = resolve_target(target, env)
-    if not (model or env.get("CHATLAKE_EMBED_MODEL")):
+    embed = settings.embed
+    spec = target_spec(embed, settings.data_dir)
+    if not embed.model_chosen:
         known = stored_model(con, spec.label)
         if known:
             model = known[0]
@@ -467,19 +443,15 @@ def _vector_search(result: SearchResult, con, db: Path, filters: Filters, k: int
         if scope is None:
             return ("this warehouse has no embeddings yet (run `chatlake embed`): searched words in the"
                     " warehouse instead")
-    if not (base_url or env.get("OPENAI_BASE_URL") or env.get("OPENAI_API_KEY")):
+    if not (embed.base_url or embed.api_key):
         return "no $OPENAI_API_KEY to embed the query: searched words in the warehouse instead"
-    cfg = resolve_config(db=db, target=target, model=model, dimensions=dimensions, base_url=base_url, environ=env)
+    cfg = resolve_config(db=settings.db, target=embed.target, model=model, dimensions=dimensions,
+                         base_url=embed.base_url, environ=environ)
     result.model, result.target = cfg.model, spec.label
     store = open_target(spec)
     try:
         vector = embed_query(cfg, result.query)
-        args = _search_args(result.query, vector, filters, k, cfg.model, result.mode == "semantic", scope)
-        if spec.kind == "rest":
-            rows = store._call("searching", store.client.rpc("chatlake_search_messages", args))
-            rows = rows.data or []
-        else:
-            rows = postgres_search(store.conn, args)
+        rows = store.search(vector_query(result.query, vector, filters, k, cfg.model, result.mode == "semantic", scope))
     except Exception as exc:
         if isinstance(exc, ChatlakeError):
             raise

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
-from chatlake.config import project_dir
-from chatlake.errors import BuildFailed, DatabaseLocked
+from chatlake.core.settings import project_dir
+from chatlake.core.errors import BuildFailed, DatabaseLocked
+from chatlake.transform.release import release_duckdb
 
-DB_ENV = "CHATLAKE_DB"
-SKIP_ENV = "CHATLAKE_SKIP_EXTRACT"
 # selectors.yml: the incremental models and the marts' contract tests, for an import into a warehouse
 # whose views and seed were built from this very project.
 INCREMENT_SELECTOR = "import_increment"
@@ -24,20 +20,6 @@ class BuildResult:
     ok: bool
     failures: list[str] = field(default_factory=list)
     nodes_run: int = 0
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 _preload: threading.Thread | None = None
@@ -61,42 +43,12 @@ def preload_dbt() -> None:
     _preload.start()
 
 
-def _release_duckdb() -> None:
-    """Close the DuckDB instance dbt-duckdb keeps per process, so the file can be reopened
-    (read-only, or by another process) as soon as the build is over.
-
-    dbt has closed its cursors by now, so closing the environment's connection releases the
-    file; a garbage collection (0.15 s over dbt's objects) only runs if the file is still held.
-    """
-    import gc
-
-    import duckdb
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    with DuckDBConnectionManager._LOCK:
-        env = DuckDBConnectionManager._ENV
-        DuckDBConnectionManager._ENV = None
-        if env is not None:
-            try:
-                env.close()
-            except Exception:  # already closed by dbt
-                pass
-    path = os.environ.get(DB_ENV)
-    if path:
-        try:  # another configuration than dbt's: refused while dbt's instance is alive
-            duckdb.connect(path, config={"threads": 1}).close()
-            return
-        except duckdb.Error:
-            pass
-    gc.collect()
-
-
 def project_fingerprint(project: Path | None = None) -> str:
     """SHA-256 of the dbt project's files (paths and contents) and of the dbt versions in use."""
     import hashlib
     from importlib.metadata import version
 
-    from chatlake.project import hash_files
+    from chatlake.transform.project import hash_files
 
     project = project or project_dir()
     digest = hashlib.sha256()
@@ -104,6 +56,14 @@ def project_fingerprint(project: Path | None = None) -> str:
         digest.update(f"{package}=={version(package)}\n".encode())
     hash_files(digest, project)
     return digest.hexdigest()
+
+
+def dbt_vars(db: Path, extract_in_dbt: bool = False) -> str:
+    """What chatlake tells its dbt project, all of it: the warehouse (profiles.yml) and whether the
+    extractor still has to run (models/load). dbt reads no environment variable of chatlake's."""
+    import json
+
+    return json.dumps({"chatlake_db": str(db), "chatlake_skip_extract": not extract_in_dbt})
 
 
 def dbt_work_dir(db: Path) -> Path:
@@ -123,7 +83,7 @@ def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra:
 
     from dbt.cli.main import dbtRunner
 
-    from chatlake.db import is_lock_error, lock_message
+    from chatlake.core.db import is_lock_error, lock_message
 
     project = project_dir()
     work = dbt_work_dir(db)
@@ -151,23 +111,22 @@ def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra:
         # them; an import (which may run every few minutes) skips their ~1 s.
         args += ["--exclude-resource-type", "unit_test"]
     args += extra or []
-    env = {DB_ENV: str(db), SKIP_ENV: "0" if extract_in_dbt else "1"}
+    args += ["--vars", dbt_vars(db, extract_in_dbt)]
     deadline = time.monotonic() + wait
     # A log file dbt cannot write (a full disk) would print Python's `--- Logging error ---` with
     # a stack for every event; the build's own errors still reach the result.
     quiet_logging, logging.raiseExceptions = logging.raiseExceptions, False
     try:
-        with _environment(env):
-            while True:
-                try:
-                    res = dbtRunner().invoke(args)
-                finally:
-                    _release_duckdb()
-                if not (res.exception is not None and is_lock_error(res.exception)):
-                    break
-                if time.monotonic() >= deadline:
-                    raise DatabaseLocked(lock_message(db, res.exception))
-                time.sleep(0.25)
+        while True:
+            try:
+                res = dbtRunner().invoke(args)
+            finally:
+                release_duckdb(db)
+            if not (res.exception is not None and is_lock_error(res.exception)):
+                break
+            if time.monotonic() >= deadline:
+                raise DatabaseLocked(lock_message(db, res.exception))
+            time.sleep(0.25)
     finally:
         logging.raiseExceptions = quiet_logging
     if isinstance(res.exception, KeyboardInterrupt):  # dbt stops on Ctrl+C and hands it back

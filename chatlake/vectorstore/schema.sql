@@ -121,49 +121,9 @@ begin
 end
 $$;
 
--- Nearest messages to a query vector. The inner query orders by the cosine distance operator
--- with a limit, which is what lets the planner use the HNSW index; filters apply to its candidates.
-create or replace function match_messages(
-    query_embedding vector,
-    match_count integer default 10,
-    filter_model text default null,
-    filter_kinds text[] default null,
-    filter_project text default null,
-    filter_session text default null,
-    created_after timestamptz default null,
-    created_before timestamptz default null
-)
-returns table (
-    message_uuid text,
-    session_id text,
-    message_index bigint,
-    created_at timestamptz,
-    kind text,
-    content text,
-    content_hash text,
-    project_path text,
-    git_branch text,
-    model text,
-    similarity double precision
-)
-language sql stable
-as $$
-    with nearest as (
-        select * from chatlake_nearest(query_embedding, filter_model, greatest(match_count, 1) * 4)
-    )
-    select
-        m.message_uuid, m.session_id, m.message_index, m.created_at, m.kind, m.content, m.content_hash,
-        m.project_path, m.git_branch, n.model, 1 - n.distance as similarity
-    from nearest n
-    join chatlake_messages m on m.content_hash = n.content_hash
-    where (filter_kinds is null or m.kind = any(filter_kinds))
-      and (filter_project is null or m.project_path = filter_project)
-      and (filter_session is null or m.session_id = filter_session)
-      and (created_after is null or m.created_at >= created_after)
-      and (created_before is null or m.created_at < created_before)
-    order by n.distance, m.created_at desc, m.message_uuid
-    limit match_count
-$$;
+-- Searches go through one function, chatlake_search_messages (search.sql); the vector-only
+-- match_messages of earlier releases filtered projects another way and goes.
+drop function if exists match_messages(vector, integer, text, text[], text, text, timestamptz, timestamptz);
 
 -- Which of these hashes already have a vector for this model: the REST path's pre-check
 -- (a POST body, so a batch of hashes never hits a URL length limit).
@@ -184,7 +144,6 @@ as $$
     select vector_dims(embedding) from chatlake_embeddings where model = p_model limit 1
 $$;
 
-revoke all on function match_messages(vector, integer, text, text[], text, text, timestamptz, timestamptz) from public;
 revoke all on function chatlake_existing_hashes(text, text[]) from public;
 revoke all on function chatlake_embedding_dimensions(text) from public;
 revoke all on function chatlake_nearest(vector, text, integer, text) from public;
@@ -192,8 +151,7 @@ revoke all on function chatlake_nearest(vector, text, integer, text) from public
 do $$
 begin
     if exists (select 1 from pg_roles where rolname = 'service_role') then
-        grant execute on function match_messages(vector, integer, text, text[], text, text, timestamptz, timestamptz),
-            chatlake_existing_hashes(text, text[]), chatlake_embedding_dimensions(text),
+        grant execute on function chatlake_existing_hashes(text, text[]), chatlake_embedding_dimensions(text),
             chatlake_nearest(vector, text, integer, text) to service_role;
     end if;
 end

@@ -2,7 +2,12 @@
 
 
 class ChatlakeError(Exception):
-    """Base class for errors a user can act on."""
+    """Base class for errors a user can act on (exit status 1)."""
+
+
+class UsageError(ChatlakeError):
+    """The command was asked for something that cannot be (exit status 2): a bad flag value, flags
+    that contradict each other, a warehouse path that cannot be a file."""
 
 
 class DatabaseLocked(ChatlakeError):
@@ -13,12 +18,12 @@ class BuildFailed(ChatlakeError):
     """dbt could not run at all (not: a test failed)."""
 
 
-class ProjectMissing(ChatlakeError):
+class ProjectMissing(UsageError):
     """The dbt project chosen by `$CHATLAKE_PROJECT_DIR` is not there."""
 
 
-class BadDatabasePath(ChatlakeError):
-    """The warehouse path cannot be a file (a parent is a file): a usage error."""
+class BadDatabasePath(UsageError):
+    """The warehouse path cannot be a file (a parent is a file)."""
 
 
 class ImportInterrupted(ChatlakeError):

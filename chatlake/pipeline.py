@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from chatlake.build import INCREMENT_SELECTOR, BuildResult, preload_dbt, project_fingerprint, run_dbt
-from chatlake.build_child import DbtChild
-from chatlake.config import resolve_db
-from chatlake.db import connect, table_exists, warehouse_lock
-from chatlake.errors import ChatlakeError, ImportInterrupted
-from chatlake.extract.discover import default_roots, walk_roots
+from chatlake.transform.dbt import INCREMENT_SELECTOR, BuildResult, preload_dbt, project_fingerprint, run_dbt
+from chatlake.transform.child import DbtChild
+from chatlake.core.settings import resolve
+from chatlake.core.db import connect, table_exists, warehouse_lock
+from chatlake.core.errors import ChatlakeError, ImportInterrupted, UsageError
+from chatlake.extract.discover import walk_roots
 from chatlake.extract import unchanged
 
 if TYPE_CHECKING:
@@ -126,22 +126,41 @@ def import_transcripts(
     db: Path | str | None = None,
     full_refresh: bool = False,
     on_progress: ProgressFn | None = None,
-    wait: float = 0.0,
+    wait: float | None = None,
     source_kind: str | None = None,
     on_phase: Callable[[str], None] | None = None,
+    example: bool = False,
 ) -> ImportSummary:
     """Land new transcript lines and export conversations, then `dbt build` the marts when anything changed.
 
     Roots are folders of transcripts, or ChatGPT / Claude.ai export files (`conversations.json` or
     the `.zip`), detected from their content unless `source_kind` (`chatgpt`, `claude_ai`) forces it.
     `on_phase` hears each phase as it starts: "landing", then "building the marts" when dbt runs.
+    `example` imports a small generated tree into a warehouse of its own (unless `db` names one).
+    Raises UsageError for roots that do not exist or an unknown source kind, before anything is opened.
     """
     started = time.monotonic()
-    db_path = resolve_db(db)
+    settings = resolve(db=db, wait=wait, source_kind=source_kind)
+    if settings.source_kind is not None:
+        from chatlake.extract.exports.land import parse_kind
+
+        parse_kind(settings.source_kind)
+    source_kind = settings.source_kind
+    if example:
+        from chatlake.example import example_tree
+
+        if roots:
+            raise UsageError("--example takes no ROOT")
+        roots = [example_tree(settings.data_dir)]
+        settings = settings if db else replace(settings, db=settings.example_db)
+    for root in roots or []:
+        if not Path(root).expanduser().exists():
+            raise UsageError(f"{root}: no such file or directory")
+    db_path, wait = settings.db, settings.wait
     if roots:
         roots = [Path(r).expanduser() for r in roots]
     else:
-        roots = default_roots()
+        roots = list(settings.roots)
         if not any(r.exists() for r in roots):
             raise NoTranscripts(f"{roots[0]} does not exist: pass the folders or exports to import,"
                                 " or try `chatlake import --example`")
