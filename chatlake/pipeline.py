@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from chatlake.transform.dbt import INCREMENT_SELECTOR, BuildResult, preload_dbt, project_fingerprint, run_dbt
 from chatlake.transform.child import DbtChild
+from chatlake.transform.state import built_fingerprint, marts_behind, record_project_build
 from chatlake.core.settings import resolve
 from chatlake.core.db import connect, table_exists, warehouse_lock
 from chatlake.core.errors import ChatlakeError, ImportInterrupted, UsageError
 from chatlake.extract.discover import walk_roots
 from chatlake.extract import unchanged
+from chatlake.extract.loads import finish_load
 
 if TYPE_CHECKING:
     from chatlake.extract.land import ProgressFn
@@ -77,27 +78,6 @@ def _count_messages(con) -> int:
     if not table_exists(con, "main", "human_messages"):
         return 0
     return con.execute("select count(*) from main.human_messages").fetchone()[0]
-
-
-def _marts_behind(con) -> bool:
-    """True when a mart is missing or has not absorbed the latest load (e.g. a build was killed)."""
-    if not all(table_exists(con, "main", m) for m in MARTS):
-        return True
-    if not table_exists(con, "raw", "model_watermarks"):
-        return True
-    # a load that only rejected input gave the marts nothing to absorb
-    latest = con.execute(
-        "select coalesce(max(load_id), 0) from raw.loads where files_rewritten > 0 or lines_landed > 0"
-        " or load_id in (select load_id from raw.touched_sessions)").fetchone()[0]
-    rows = dict(con.execute("select model, load_id from raw.model_watermarks").fetchall())
-    return any(rows.get(m, -1) < latest for m in MARTS)
-
-
-def _built_fingerprint(con) -> str | None:
-    if not table_exists(con, "raw", "project_builds"):
-        return None
-    row = con.execute("select fingerprint from raw.project_builds order by built_at desc limit 1").fetchone()
-    return row[0] if row else None
 
 
 def _build(db_path: Path, full_refresh: bool, built_with: str | None,
@@ -226,9 +206,9 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
         landed_something = bool(result.lines_landed or result.files_rewritten or result.exports.conversations_landed)
         # a run whose only input was rejected leaves dbt alone, even on a warehouse with no marts yet
         rejected_only = not landed_something and bool(result.lines_rejected or result.exports.conversations_rejected)
-        needs_build = full_refresh or landed_something or (not rejected_only and _marts_behind(con))
+        needs_build = full_refresh or landed_something or (not rejected_only and marts_behind(con, MARTS))
         rejections = _rejections(con, result.load_id) if result.exports.conversations_rejected else []
-        built_with = _built_fingerprint(con) if needs_build else None
+        built_with = built_fingerprint(con) if needs_build else None
         landed = None if needs_build else _landed_stats(con)
     finally:
         con.close()
@@ -273,12 +253,10 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
                     " from raw.touched_sessions where load_id = ?", [result.load_id]).fetchone()
             # its own messages only: the warehouse lock keeps other imports out since `before`
             if whole_project is not None and summary.build_ok:
-                con.execute("delete from raw.project_builds")
-                con.execute("insert into raw.project_builds values (?, ?)", [whole_project, datetime.now(timezone.utc)])
+                record_project_build(con, whole_project)
             if result.load_id is not None:
                 # the load's duration includes its dbt build
-                con.execute("update raw.loads set finished_at = ? where load_id = ?",
-                            [datetime.now(timezone.utc), result.load_id])
+                finish_load(con, result.load_id)
             landed = _landed_stats(con)
         finally:
             con.close()

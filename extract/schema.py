@@ -1,4 +1,5 @@
-"""DDL of the raw layer. The extractor owns the `raw` schema; dbt only reads it."""
+"""DDL of the raw layer. The extractor owns the `raw` schema; dbt only reads it (its own state is in
+`build`, macros/build_state.sql)."""
 
 RAW_DDL = [
     "create schema if not exists raw",
@@ -127,21 +128,6 @@ RAW_DDL = [
         file_position bigint not null,
         reason varchar not null,
         head varchar
-    )
-    """,
-    """
-    create table if not exists raw.model_watermarks (
-        model varchar primary key,
-        load_id bigint not null,
-        built_at timestamptz not null
-    )
-    """,
-    # The dbt project (chatlake.transform.dbt.project_fingerprint) the whole warehouse was last built
-    # with: while it is the same, an import rebuilds only the incremental models.
-    """
-    create table if not exists raw.project_builds (
-        fingerprint varchar not null,
-        built_at timestamptz not null
     )
     """,
 ]

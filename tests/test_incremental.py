@@ -218,7 +218,7 @@ def test_a_changed_project_or_a_missing_view_gets_a_whole_build(tree, db):
     target = _main_files(tree)[0]
     # the warehouse was last built by another version of the project
     with duckdb.connect(str(db)) as con:
-        con.execute("update raw.project_builds set fingerprint = 'another version'")
+        con.execute("update build.project_builds set fingerprint = 'another version'")
     append_session_turns(target, target.stem, ["after an upgrade"])
     upgraded = import_transcripts([tree.root], db)
     assert upgraded.build_scope == "project" and upgraded.ok and upgraded.human_messages_added == 1

@@ -250,9 +250,6 @@ def land_exports(con, load_id: int, plan: ExportPlan, result: ExportResult) -> N
             "insert or replace into raw.export_files select ?, ?, ?, ?, ?,"
             " coalesce((select first_load_id from raw.export_files where source_file = ?), ?), ?",
             [*state[:5], state[0], state[5], state[6]])
-    con.execute(
-        "insert into raw.touched_sessions select distinct load_id, conversation_id from raw.export_conversations"
-        " where load_id = ?", [load_id])
     result.conversations_landed, result.conversations_rejected = con.execute(
         "select (select count(*) from raw.export_conversations where load_id = $1),"
         " (select count(*) from raw.rejected_conversations where load_id = $1)", [load_id]).fetchone()

@@ -1,6 +1,6 @@
 -- depends_on: {{ ref('load_claude_code') }}
 with source as (
-    select * from {{ source('claude_code', 'model_watermarks') }}
+    select * from {{ source('build', 'model_watermarks') }}
 ),
 
 renamed as (
