@@ -15,7 +15,7 @@ from chatlake.core.db import connect, table_exists, warehouse_lock
 from chatlake.core.errors import ChatlakeError, ImportInterrupted, UsageError
 from chatlake.extract.discover import walk_roots
 from chatlake.extract import unchanged
-from chatlake.extract.loads import finish_load
+from chatlake.extract.loads import LoadCounts, finish_load
 
 if TYPE_CHECKING:
     from chatlake.extract.land import ProgressFn
@@ -26,20 +26,11 @@ REJECTIONS_SHOWN = 5
 
 
 @dataclass
-class ImportSummary:
-    """What one `chatlake import` did."""
+class ImportSummary(LoadCounts):
+    """What one `chatlake import` did: its load's counts, the exports', and the build's."""
 
-    db: str
+    db: str = ""
     roots: list[str] = field(default_factory=list)
-    files_seen: int = 0
-    files_new: int = 0
-    files_appended: int = 0
-    files_unchanged: int = 0
-    files_rewritten: int = 0
-    files_failed: int = 0
-    lines_landed: int = 0
-    lines_rejected: int = 0
-    sessions_touched: int = 0
     # of those, the ones in the `sessions` mart (a session without a human message is not)
     sessions_in_marts: int = 0
     export_files_seen: int = 0
@@ -66,8 +57,8 @@ class ImportSummary:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["ok"] = self.ok
-        return data
+        # the warehouse and the roots first, as a reader of the JSON looks for them
+        return {"db": data.pop("db"), "roots": data.pop("roots"), **data, "ok": self.ok}
 
 
 class NoTranscripts(ChatlakeError):
@@ -215,15 +206,7 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
     summary = ImportSummary(
         db=str(db_path),
         roots=[str(r) for r in roots],
-        files_seen=result.files_seen,
-        files_new=result.files_new,
-        files_appended=result.files_appended,
-        files_unchanged=result.files_unchanged,
-        files_rewritten=result.files_rewritten,
-        files_failed=result.files_failed - len(set(walk.errors) & verdict.reported),
-        lines_landed=result.lines_landed,
-        lines_rejected=result.lines_rejected,
-        sessions_touched=result.sessions_touched,
+        **{**result.counts(), "files_failed": result.files_failed - len(set(walk.errors) & verdict.reported)},
         export_files_seen=result.exports.files_seen,
         conversations_landed=result.exports.conversations_landed,
         conversations_unchanged=result.exports.conversations_unchanged,

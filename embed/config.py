@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chatlake.core.kinds import MESSAGE_KINDS as KINDS
 from chatlake.core.settings import EmbedSettings, resolve
 from chatlake.embed.batching import MAX_INPUT_TOKENS, MAX_INPUTS, MAX_REQUEST_TOKENS
 from chatlake.embed.errors import ConfigError
@@ -13,7 +14,6 @@ from chatlake.vectorstore.spec import TargetSpec
 
 DEFAULT_MODEL = EmbedSettings.model
 DEFAULT_KINDS = EmbedSettings.kinds
-KINDS = ("prompt", "command", "bash", "memory")
 
 # Native output size of OpenAI's embedding models; others need --dimensions.
 MODEL_DIMENSIONS = {

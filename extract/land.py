@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from chatlake.extract import loads
+from chatlake.extract.loads import LoadCounts
 from chatlake.extract.discover import FileStat, Walk, source_name, walk_roots
 from chatlake.extract.exports.land import ExportResult, land_exports, plan_exports
 from chatlake.extract.escapes import fix_lone_surrogates
@@ -129,20 +130,11 @@ class FileFailure:
 
 
 @dataclass
-class ExtractResult:
+class ExtractResult(LoadCounts):
     """What one load did."""
 
     load_id: int | None = None
-    files_seen: int = 0
-    files_new: int = 0
-    files_appended: int = 0
-    files_unchanged: int = 0
-    files_rewritten: int = 0
-    files_failed: int = 0
-    lines_landed: int = 0
-    lines_rejected: int = 0
     bytes_read: int = 0
-    sessions_touched: int = 0
     failures: list[FileFailure] = field(default_factory=list)
     seconds: float = 0.0
     exports: ExportResult = field(default_factory=ExportResult)

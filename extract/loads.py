@@ -3,7 +3,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
+
+
+@dataclass
+class LoadCounts:
+    """The counts of one load, as `raw.loads` keeps them and an import's summary reports them."""
+
+    files_seen: int = 0
+    files_new: int = 0
+    files_appended: int = 0
+    files_unchanged: int = 0
+    files_rewritten: int = 0
+    files_failed: int = 0
+    lines_landed: int = 0
+    lines_rejected: int = 0
+    sessions_touched: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(LoadCounts)}
 
 
 def open_load(con, started: datetime, roots: list[str]) -> int:

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from chatlake.cli.common import EXIT_USAGE, db_option, fail, note, out, write_json
 from chatlake.core.errors import ChatlakeError
+from chatlake.core.kinds import MESSAGE_KINDS
 
 
 def _hit_rank(hit, mode: str) -> str:
@@ -49,7 +50,7 @@ def search_command(
     project: Optional[str] = typer.Option(None, "--project", help="Only this project (its path, or its folder name)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only messages from this date (YYYY-MM-DD) on."),
     until: Optional[str] = typer.Option(None, "--until", help="Only messages up to this date (inclusive)."),
-    kind: Optional[list[str]] = typer.Option(None, "--kind", help="Only these kinds: prompt, command, bash, memory."),
+    kind: Optional[list[str]] = typer.Option(None, "--kind", help=f"Only these kinds: {', '.join(MESSAGE_KINDS)}."),
     as_json: Optional[bool] = typer.Option(None, "--json", help="Print hits as JSON."),
     db: Optional[Path] = db_option(),
     target: Optional[str] = typer.Option(None, "--target", help="Vector store, as for `chatlake embed` (default: $SUPABASE_DB_URL, else Supabase REST, else the local Postgres)."),

@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 
+from chatlake.core.kinds import MESSAGE_KINDS as KINDS
 from chatlake.core.settings import resolve
 from chatlake.core.db import connect, table_exists
 from chatlake.core.errors import ChatlakeError, UsageError
 
 MODES = ("hybrid", "semantic", "text")
-KINDS = ("prompt", "command", "bash", "memory")
 _EDGE = ".,;:!?\"'`()[]{}<>"
 
 
