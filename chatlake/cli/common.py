@@ -57,6 +57,17 @@ def write_json(data) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def show_summary(summary, as_json: bool | None, quiet: bool | None, show, problems=None) -> None:
+    """A command's summary: JSON on stdout, else `show(summary)` unless quiet; a quiet run still
+    says its problems through `problems(summary)`."""
+    if as_json:
+        write_json(summary.to_dict())
+    elif not quiet:
+        show(summary)
+    elif problems is not None and not summary.ok:
+        problems(summary)
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """`1 file`, `2,000 files`; `many` for a plural that is not the word and an s."""
     return f"{count:,} {word if count == 1 else many or word + 's'}"

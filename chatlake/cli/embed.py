@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import deque
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from chatlake.cli.common import (EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PhaseProgress,
+from chatlake.cli.common import (show_summary, EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PhaseProgress,
                                  db_option, err, fail, json_option, out, wait_option)
 from chatlake.core.errors import ChatlakeError
 from chatlake.embed.config import DEFAULT_MODEL, KINDS, resolve_config
@@ -178,10 +177,7 @@ def embed_command(
     except KeyboardInterrupt:
         err.print("interrupted before anything was sent; run the same command again")
         raise typer.Exit(EXIT_INTERRUPTED)
-    if as_json:
-        sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
-    elif not quiet:
-        print_summary(summary)
+    show_summary(summary, as_json, quiet, print_summary)
     if summary.stopped == "max_cost":
         err.print(f"stopped at --max-cost ${cfg.max_cost:g}: {summary.remaining:,} hashes left;"
                   " raise it or run again to continue", highlight=False)

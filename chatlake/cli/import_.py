@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.markup import escape
 
-from chatlake.cli.common import (EXIT_INTERRUPTED, PhaseProgress, db_option, err, fail, json_option, note, out,
+from chatlake.cli.common import (show_summary, EXIT_INTERRUPTED, PhaseProgress, db_option, err, fail, json_option, note, out,
                                  plural, wait_option)
 from chatlake.core.errors import ChatlakeError, ImportInterrupted
 from chatlake.pipeline import ImportSummary, import_transcripts
@@ -105,10 +103,5 @@ def import_command(
     except KeyboardInterrupt:
         err.print("interrupted: nothing from this run was committed; run the same command again to finish")
         raise typer.Exit(EXIT_INTERRUPTED)
-    if as_json:
-        sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
-    elif not quiet:
-        print_summary(summary)
-    elif not summary.ok:
-        _print_problems(summary)
+    show_summary(summary, as_json, quiet, print_summary, _print_problems)
     raise typer.Exit(0 if summary.ok else 1)

@@ -125,11 +125,19 @@ def claude_code_roots(environ: Mapping[str, str]) -> list[Path]:
     roots = [Path(_home(environ)) / ".claude" / "projects"]
     for entry in (environ.get("CLAUDE_CONFIG_DIR") or "").split(","):
         if entry.strip():
-            roots.append(Path(entry.strip()).expanduser() / "projects")
+            roots.append(_expand(entry.strip(), environ) / "projects")
     unique: dict[str, Path] = {}
     for root in roots:
         unique.setdefault(os.path.abspath(root), Path(os.path.abspath(root)))
     return list(unique.values())
+
+
+def _expand(value: str | os.PathLike, environ: Mapping[str, str]) -> Path:
+    """`~` as the settings' own home (a test's, a service's), not only the process's."""
+    text = os.fspath(value)
+    if text == "~" or text.startswith("~/"):
+        return Path(_home(environ) + text[1:])
+    return Path(text).expanduser()
 
 
 def _typed(path: Path, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
@@ -160,7 +168,7 @@ def resolve(*, db: str | os.PathLike | None = None, roots: list | None = None, w
     chosen_db = db or env.get("CHATLAKE_DB") or _typed(path, "db", conf.get("db"), str) or data / "chatlake.duckdb"
     listed = [p for p in (env.get("CHATLAKE_ROOTS") or "").split(os.pathsep) if p.strip()]
     listed = listed or _typed(path, "roots", conf.get("roots"), list) or []
-    chosen_roots = [Path(r).expanduser() for r in (roots or listed)] or claude_code_roots(env)
+    chosen_roots = [_expand(r, env) for r in (roots or listed)] or claude_code_roots(env)
     project = env.get(PROJECT_ENV) or _typed(path, "project_dir", conf.get("project_dir"), str)
     waited = wait if wait is not None else _typed(path, "wait", conf.get("wait"), (bool, int, float))
 
@@ -191,10 +199,10 @@ def resolve(*, db: str | os.PathLike | None = None, roots: list | None = None, w
                                    supabase_key=env.get("SUPABASE_SERVICE_ROLE_KEY") or conf_embed.get("supabase_key"),
                                    **values)
     return Settings(
-        db=Path(chosen_db).expanduser().resolve(),
+        db=_expand(chosen_db, env).resolve(),
         data_dir=data,
         roots=tuple(chosen_roots),
-        project_override=Path(project).expanduser().resolve() if project else None,
+        project_override=_expand(project, env).resolve() if project else None,
         source_kind=source_kind or env.get("CHATLAKE_SOURCE_KIND") or None,
         wait=_wait(waited),
         config_file=path if conf else None,
@@ -234,3 +242,10 @@ def project_dir(environ: Mapping[str, str] | None = None) -> Path:
 def pager_environment() -> None:
     """less shows a table's colours (not ESC[1m) only with -R: as git does, set LESS when the user has not."""
     os.environ.setdefault("LESS", "FRX")
+
+
+def chatlake_version() -> str:
+    """The installed chatlake's version (what `chatlake --version` prints)."""
+    from importlib.metadata import version
+
+    return version("chatlake")

@@ -9,7 +9,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time as dtime, timedelta, timezone
-from pathlib import Path
+
 
 from chatlake.core.kinds import MESSAGE_KINDS as KINDS
 from chatlake.core.settings import resolve

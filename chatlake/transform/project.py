@@ -13,8 +13,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatlake.core.settings import PROJECT_ENV, installed_project_dir, project_dir
-from chatlake.core.errors import ChatlakeError, UsageError
+from chatlake.core.settings import PROJECT_ENV, chatlake_version, installed_project_dir, project_dir
+from chatlake.core.errors import UsageError
 
 # What dbt reads from a project (and what a copy holds): a change to any of it can change a
 # view or the seed; nothing dbt writes.
@@ -60,7 +60,7 @@ def project_files(project: Path) -> list[Path]:
 
 def init_project(dest: Path, force: bool = False) -> InitResult:
     """Copy the installed dbt project to `dest` (made if missing)."""
-    from chatlake import __version__
+    __version__ = chatlake_version()
 
     dest = Path(dest).expanduser().resolve()
     if (dest / "dbt_project.yml").exists() and not force:
@@ -89,7 +89,7 @@ def upgrade_notice() -> str | None:
         return None  # a project made by hand: nothing to compare with
     if stamp.get("models_fingerprint") == shipped_fingerprint():
         return None
-    from chatlake import __version__
+    __version__ = chatlake_version()
 
     return (f"your dbt project ({project}, ${PROJECT_ENV}) was copied from chatlake "
             f"{stamp.get('chatlake_version', '?')}; the models installed with chatlake {__version__} differ:"

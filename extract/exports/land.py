@@ -17,7 +17,7 @@ from pathlib import Path
 
 import ijson
 
-from chatlake.core.errors import ChatlakeError, UsageError
+from chatlake.core.errors import UsageError
 from chatlake.extract.exports import chatgpt, claude_ai
 from chatlake.extract.exports.decide import MISSING, Verdict, file_changed, judge
 from chatlake.extract.exports.detect import SourceKind, detect_kind
