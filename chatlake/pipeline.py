@@ -72,7 +72,8 @@ def _count_messages(con) -> int:
 
 
 def _build(db_path: Path, full_refresh: bool, built_with: str | None,
-           child: DbtChild | None = None, wait: float = 0.0) -> tuple[BuildResult, str | None]:
+           child: DbtChild | None = None, wait: float = 0.0,
+           on_phase: Callable[[str], None] | None = None) -> tuple[BuildResult, str | None]:
     """`dbt build` after a load; returns the result, and the project's fingerprint when all of it was built.
 
     A warehouse whose views and seed were built from this very project only needs its incremental
@@ -81,7 +82,7 @@ def _build(db_path: Path, full_refresh: bool, built_with: str | None,
     build runs in `child` when there is one (dbt imported there during the load).
     """
     def build(**options) -> BuildResult:
-        options["wait"] = wait
+        options.update(wait=wait, on_phase=on_phase)
         return child.build(db_path, **options) if child else run_dbt(db_path, "build", **options)
 
     fingerprint = project_fingerprint()
@@ -101,12 +102,15 @@ def import_transcripts(
     source_kind: str | None = None,
     on_phase: Callable[[str], None] | None = None,
     example: bool = False,
+    on_step: Callable[[str], None] | None = None,
 ) -> ImportSummary:
     """Land new transcript lines and export conversations, then `dbt build` the marts when anything changed.
 
     Roots are folders of transcripts, or ChatGPT / Claude.ai export files (`conversations.json` or
     the `.zip`), detected from their content unless `source_kind` (`chatgpt`, `claude_ai`) forces it.
-    `on_phase` hears each phase as it starts: "landing", then "building the marts" when dbt runs.
+    `on_phase` hears each phase as it starts: "landing", then "building the marts" when dbt runs;
+    `on_step` hears the build move between "testing the marts" and "building the marts" as dbt
+    goes from models to their tests and back.
     `example` imports a small generated tree into a warehouse of its own (unless `db` names one).
     Raises UsageError for roots that do not exist or an unknown source kind, before anything is opened.
     """
@@ -154,7 +158,7 @@ def import_transcripts(
         # held from the landing through the build: a waiting import waits for this whole run
         with warehouse_lock(db_path, wait):
             return _import(db_path, roots, full_refresh, on_progress, wait, source_kind, verdict, child, started,
-                           done, on_phase or (lambda name: None))
+                           done, on_phase or (lambda name: None), on_step)
     except KeyboardInterrupt:
         raise ImportInterrupted(f"{done.what}; run the same command again to finish") from None
     finally:
@@ -175,7 +179,8 @@ def _disk_error(stage: str, exc: Exception, kept: str) -> ChatlakeError:
 
 def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: ProgressFn | None, wait: float,
             source_kind: str | None, verdict: unchanged.Verdict, child: DbtChild | None,
-            started: float, done: _Committed, on_phase: Callable[[str], None]) -> ImportSummary:
+            started: float, done: _Committed, on_phase: Callable[[str], None],
+            on_step: Callable[[str], None] | None = None) -> ImportSummary:
     """The import after the walk: land, build when anything changed, record what was done."""
     import duckdb
 
@@ -217,7 +222,7 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
     whole_project = None
     if needs_build:
         on_phase("building the marts")
-        build, whole_project = _build(db_path, full_refresh, built_with, child, wait)
+        build, whole_project = _build(db_path, full_refresh, built_with, child, wait, on_step)
         if build.ok:
             done.what = "the load and the build were committed"
         summary.built = True

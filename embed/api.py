@@ -266,6 +266,8 @@ def embed_messages(
     label = cfg.target.label
     summary = EmbedSummary(target=label, model=cfg.model, dimensions=cfg.dimensions, tokenizer=tokenizer.name,
                            dry_run=cfg.dry_run, price_per_million=cfg.price_per_million)
+    phase = (lambda name: on_progress(summary, name)) if on_progress else (lambda name: None)
+    phase("reading the warehouse")
     texts = _read_texts(cfg, label, recheck)
     summary.to_do = len(texts)
 
@@ -281,6 +283,8 @@ def embed_messages(
     stream = PreparedStream(texts, tokenizer, redactions, cfg.max_input_tokens)
     try:
         messages = _read_messages(cfg, label)
+        if texts or messages:
+            phase("starting the vector store" if cfg.target.kind == "local" else "connecting to the vector store")
         target = open_target(cfg.target) if texts or messages else None
     except BaseException:
         stream.close()
@@ -303,6 +307,7 @@ def embed_messages(
                 bulk = target.begin_bulk(len(texts), cfg.dimensions)
                 # Prepared here, all texts are counted before any thread starts: tiktoken lets go of
                 # the GIL for every text and, with busy threads around, waits each time to get it back.
+                phase("preparing texts")
                 prepared = stream if stream.forked else list(stream)
                 # Message rows go through a connection of their own, in parallel with the vectors.
                 message_target = target.sibling() if messages else None

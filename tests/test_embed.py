@@ -220,6 +220,19 @@ def test_retries_a_500(warehouse, pg_dsn, env, stub):
     assert set(stored(pg_dsn)) == set(prompt_texts(warehouse))
 
 
+def test_the_progress_hears_each_phase_before_the_counts(warehouse, pg_dsn, env, stub):
+    """Reading, connecting and preparing are named as they start: the bar does not sit at 0/N."""
+    from chatlake.embed import embed_messages, resolve_config
+
+    cfg = resolve_config(db=warehouse, target=pg_dsn, dimensions=int(DIMS), environ={**os.environ, **env})
+    heard = []
+    summary = embed_messages(cfg, on_progress=lambda s, phase=None: heard.append(phase or "counts"))
+    assert summary.ok and summary.embedded > 0
+    phases = [h for h in heard if h != "counts"]
+    assert phases[:3] == ["reading the warehouse", "connecting to the vector store", "preparing texts"]
+    assert heard.index("counts") > heard.index("preparing texts")
+
+
 def test_an_api_that_keeps_failing_stops_cleanly_and_keeps_what_was_done(warehouse, pg_dsn, env, stub):
     from chatlake.embed import embed_messages, resolve_config
     from chatlake.embed.errors import Stopped

@@ -33,6 +33,14 @@ class _ProgressBar(PhaseProgress):
             name = name[:room - 1] + "…" if room > 8 else ""
         self.update(completed=done, total=total, count=count, rate=rate, current=name)
 
+    def phase(self, name: str) -> None:
+        """dbt moves between models and their tests many times: one line, one clock, for the build."""
+        build = ("building the marts", "testing the marts")
+        if self.progress and name in build and self.progress.tasks[-1].description in build:
+            self.update(description=name)
+            return
+        super().phase(name)
+
 
 def print_summary(s: ImportSummary) -> None:
     p = lambda text: out.print(text, highlight=False)  # noqa: E731
@@ -94,7 +102,7 @@ def import_command(
         with _ProgressBar(enabled=not (quiet or as_json)) as bar:
             summary = import_transcripts(roots or None, db, full_refresh=bool(full_refresh), on_progress=bar,
                                          wait=wait, source_kind=source_kind, on_phase=bar.phase,
-                                         example=bool(example))
+                                         example=bool(example), on_step=bar.phase)
     except ImportInterrupted as exc:
         err.print(f"interrupted: {exc}", highlight=False, markup=False)
         raise typer.Exit(EXIT_INTERRUPTED)

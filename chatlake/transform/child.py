@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Callable
 
 from chatlake.transform.dbt import BuildResult, run_dbt
 from chatlake.core.errors import BuildFailed, DatabaseLocked
@@ -48,11 +49,11 @@ class DbtChild:
         return cls(pid, jobs_write, results_read)
 
     def build(self, db: Path, full_refresh: bool = False, selector: str | None = None,
-              wait: float = 0.0) -> BuildResult:
+              wait: float = 0.0, on_phase: Callable[[str], None] | None = None) -> BuildResult:
         """`dbt build` in the child (in this process if the child was used or is gone); raises
         BuildFailed and DatabaseLocked as run_dbt does."""
         if self._jobs is None:
-            return run_dbt(db, "build", full_refresh=full_refresh, selector=selector, wait=wait)
+            return run_dbt(db, "build", full_refresh=full_refresh, selector=selector, wait=wait, on_phase=on_phase)
         job = json.dumps({"db": str(db), "full_refresh": full_refresh, "selector": selector,
                           "wait": wait}).encode()
         reply = b""
@@ -63,7 +64,11 @@ class DbtChild:
                     jobs.write(job)
                 with os.fdopen(self._results, "rb") as results:
                     self._results = None
-                    reply = results.read()
+                    # the phases as they change, one line each, then the answer
+                    for line in results:
+                        reply = line
+                        if line.startswith(b'{"phase"') and on_phase:
+                            on_phase(json.loads(line)["phase"])
             except BrokenPipeError:  # the child is gone
                 pass
         except KeyboardInterrupt:
@@ -73,7 +78,9 @@ class DbtChild:
         try:
             answer = json.loads(reply)
         except ValueError:  # the child died before answering (or while it did): build here
-            return run_dbt(db, "build", full_refresh=full_refresh, selector=selector, wait=wait)
+            return run_dbt(db, "build", full_refresh=full_refresh, selector=selector, wait=wait, on_phase=on_phase)
+        if "phase" in answer:  # the child died after a phase line: build here
+            return run_dbt(db, "build", full_refresh=full_refresh, selector=selector, wait=wait, on_phase=on_phase)
         if "locked" in answer:
             raise DatabaseLocked(answer["locked"])
         if "error" in answer:
@@ -129,16 +136,19 @@ def _serve(parent: int, jobs: int, results: int) -> None:
             job = stream.read()
         if job:
             spec = json.loads(job)
-            try:
-                result = run_dbt(Path(spec["db"]), "build", full_refresh=spec["full_refresh"],
-                                 selector=spec["selector"], wait=spec.get("wait", 0.0))
-                answer = {"ok": result.ok, "failures": result.failures, "nodes_run": result.nodes_run}
-            except DatabaseLocked as exc:
-                answer = {"locked": str(exc)}
-            except BuildFailed as exc:
-                answer = {"error": str(exc)}
-            with os.fdopen(results, "wb") as stream:
-                stream.write(json.dumps(answer).encode())
+            with os.fdopen(results, "wb", buffering=0) as stream:
+                def tell(phase: str) -> None:
+                    stream.write(json.dumps({"phase": phase}).encode() + b"\n")
+
+                try:
+                    result = run_dbt(Path(spec["db"]), "build", full_refresh=spec["full_refresh"],
+                                     selector=spec["selector"], wait=spec.get("wait", 0.0), on_phase=tell)
+                    answer = {"ok": result.ok, "failures": result.failures, "nodes_run": result.nodes_run}
+                except DatabaseLocked as exc:
+                    answer = {"locked": str(exc)}
+                except BuildFailed as exc:
+                    answer = {"error": str(exc)}
+                stream.write(json.dumps(answer).encode() + b"\n")
     except BaseException:  # Ctrl+C, or the parent gone: nothing to tell
         code = 1
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from chatlake.core.settings import project_dir
 from chatlake.core.errors import BuildFailed, DatabaseLocked
@@ -58,6 +59,25 @@ def project_fingerprint(project: Path | None = None) -> str:
     return digest.hexdigest()
 
 
+# What a build is doing, by the kind of node dbt starts: models and the seed, or tests.
+BUILDING, TESTING = "building the marts", "testing the marts"
+
+
+def phase_listener(on_phase: Callable[[str], None]) -> Callable:
+    """A dbt callback that tells `on_phase` when the build moves between building and testing."""
+    current = [BUILDING]
+
+    def listen(event) -> None:
+        if event.info.name != "NodeStart":
+            return
+        kind = getattr(getattr(event.data, "node_info", None), "resource_type", "")
+        phase = TESTING if kind in ("test", "unit_test") else BUILDING
+        if phase != current[0]:
+            current[0] = phase
+            on_phase(phase)
+    return listen
+
+
 def dbt_vars(db: Path, extract_in_dbt: bool = False) -> str:
     """What chatlake tells its dbt project, all of it: the warehouse (profiles.yml) and whether the
     extractor still has to run (models/load). dbt reads no environment variable of chatlake's."""
@@ -72,7 +92,8 @@ def dbt_work_dir(db: Path) -> Path:
 
 
 def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra: list[str] | None = None,
-            extract_in_dbt: bool = False, selector: str | None = None, wait: float = 0.0) -> BuildResult:
+            extract_in_dbt: bool = False, selector: str | None = None, wait: float = 0.0,
+            on_phase: Callable[[str], None] | None = None) -> BuildResult:
     """Invoke `dbt <command>` on the shipped project; failures come back as text, not output.
 
     dbt opens the warehouse before it runs any node: while another process holds it, the
@@ -119,7 +140,7 @@ def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra:
     try:
         while True:
             try:
-                res = dbtRunner().invoke(args)
+                res = dbtRunner(callbacks=[phase_listener(on_phase)] if on_phase else None).invoke(args)
             finally:
                 release_duckdb(db)
             if not (res.exception is not None and is_lock_error(res.exception)):

@@ -112,8 +112,9 @@ def plan_exports(con, roots: list[Path], in_folders: dict, source_kind: str | No
     forced = parse_kind(source_kind)
     files, errors = find_exports(roots, in_folders)
     result.failures.extend(errors)
-    landed = {r[0]: (r[1], r[2]) for r in con.execute(
-        "select source_file, size, mtime_ns from raw.export_files").fetchall()}
+    rows = con.execute("select source_file, size, mtime_ns, conversations from raw.export_files").fetchall()
+    landed = {r[0]: (r[1], r[2]) for r in rows}
+    held = {r[0]: r[3] for r in rows}
     todo = []
     for f in files:
         changed = file_changed(f.size, f.mtime_ns, landed.get(f.path))
@@ -123,6 +124,8 @@ def plan_exports(con, roots: list[Path], in_folders: dict, source_kind: str | No
         result.files_seen += 1
         if changed:
             todo.append(f)
+        else:  # not opened: its conversations are the ones its last load kept
+            result.conversations_unchanged += held.get(f.path) or 0
     return ExportPlan(todo, forced)
 
 
