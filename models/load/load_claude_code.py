@@ -10,5 +10,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     from chatlake.transform.load_model import load_for_dbt
 
-    # a var rendered into the config arrives as text
-    return load_for_dbt(session, skip_extract=str(dbt.config.get("skip_extract")).lower() == "true")
+    # A statement of its own: dbt finds the keys a model reads only in calls it can see at the top
+    # of one. The var rendered into the model's meta (_load__models.yml) arrives as text.
+    skip = dbt.config.meta_get("skip_extract")
+    return load_for_dbt(session, skip_extract=str(skip).lower() == "true")
