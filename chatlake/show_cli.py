@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from chatlake.errors import BadDatabasePath, ChatlakeError
+from chatlake.core.errors import BadDatabasePath, ChatlakeError
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console()

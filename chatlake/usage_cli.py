@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from chatlake.errors import BadDatabasePath, BadOption, ChatlakeError
+from chatlake.core.errors import BadDatabasePath, BadOption, ChatlakeError
 
 usage_app = typer.Typer(
     help="Token usage and its API-price cost by day, week, month, session or 5-hour block, as ccusage reports it.",

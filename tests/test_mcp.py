@@ -22,13 +22,13 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from chatlake.api import import_transcripts
-from chatlake.generate import TranscriptGenerator, append_session_turns
+from chatlake.pipeline import import_transcripts
+from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
 from chatlake.mcpserver.render import rows_text, when
 from chatlake.mcpserver.server import compact_schema
 from chatlake.mcpserver.waiting import ImportRunning, patiently
-from chatlake.errors import DatabaseLocked
-from chatlake.sqlcmd import QueryResult
+from chatlake.core.errors import DatabaseLocked
+from chatlake.sql import QueryResult
 from helpers import query
 
 CHATLAKE = Path(sys.executable).with_name("chatlake")
@@ -381,7 +381,7 @@ def test_a_missing_warehouse_is_an_error_result_and_nothing_is_created(tmp_path)
 HOLDER = """
 import sys, time, duckdb
 from pathlib import Path
-from chatlake.db import warehouse_lock
+from chatlake.core.db import warehouse_lock
 # what an import holds: chatlake's advisory lock beside the file and DuckDB's write lock on it
 with warehouse_lock(Path(sys.argv[1])):
     con = duckdb.connect(sys.argv[1])

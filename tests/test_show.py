@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
-from chatlake.generate import TranscriptGenerator, append_session_turns
+from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
 from chatlake.generate_exports import ExportGenerator, write_zip
 from chatlake.show.events import Event, fold, tool_gist, visible
 from chatlake.show.resolve import AmbiguousSession, Candidate, SessionNotFound, pick

@@ -10,8 +10,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatlake.db import connect
-from chatlake.sqlcmd import EmptyQuery, QueryError, QueryResult, is_empty
+from chatlake.core.db import connect
+from chatlake.sql import EmptyQuery, QueryError, QueryResult, is_empty
 
 
 @dataclass

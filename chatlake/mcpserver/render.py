@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from chatlake.sqlcmd import QueryResult, to_csv
+from chatlake.sql import QueryResult, to_csv
 
 
 def when(moment: datetime | None) -> str:

@@ -12,7 +12,7 @@ from typing import Annotated, Callable, Literal
 
 from pydantic import Field
 
-from chatlake.errors import ChatlakeError
+from chatlake.core.errors import ChatlakeError
 from chatlake.mcpserver import tools
 from chatlake.mcpserver.tools import Options
 

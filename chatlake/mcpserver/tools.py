@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatlake.db import connect
-from chatlake.errors import ChatlakeError
+from chatlake.core.db import connect
+from chatlake.core.errors import ChatlakeError
 from chatlake.mcpserver.query import run_capped
 from chatlake.mcpserver.render import hits_text, rows_text, status_text, usage_text
 from chatlake.mcpserver.waiting import patiently

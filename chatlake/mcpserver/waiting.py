@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable, TypeVar
 
-from chatlake.errors import ChatlakeError, DatabaseLocked
+from chatlake.core.errors import ChatlakeError, DatabaseLocked
 
 T = TypeVar("T")
 RETRY_SECONDS = 0.25

@@ -6,8 +6,8 @@ import json
 import os
 from dataclasses import replace
 
-from chatlake.config import resolve_db
-from chatlake.db import connect
+from chatlake.core.settings import resolve_db
+from chatlake.core.db import connect
 from chatlake.show.events import Conversation, Event, visible
 from chatlake.show.resolve import AmbiguousSession, Candidate, SessionNotFound
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from chatlake.errors import ChatlakeError
+from chatlake.core.errors import ChatlakeError
 
 # Candidates listed for an ambiguous prefix, newest first.
 MAX_CANDIDATES = 10

@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatlake.config import resolve_db
-from chatlake.db import connect
+from chatlake.core.settings import resolve_db
+from chatlake.core.db import connect
 from chatlake.usage import warehouse
 from chatlake.usage.blocks import BLOCK_HOURS, block_json, iso_ms, make_blocks
 from chatlake.usage.options import KINDS, ReportOptions

@@ -1,5 +1,5 @@
 -- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
--- depends_on: {{ ref('stg_claude_code__model_watermarks') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
 -- depends_on: {{ ref('int_assistant_records_parsed') }}
 -- depends_on: {{ ref('stg_exports__messages') }}
 -- depends_on: {{ ref('stg_exports__conversations') }}
@@ -44,6 +44,8 @@ records as (
     {% if is_incremental() %}
     where message_id in (select message_id from scoped_ids)
         or (message_id is null and session_id in (select session_id from affected))
+        -- a record without sessionId belongs to no session an import touches: new ones join as they land
+        or (session_id is null and load_id > {{ mart_watermark() }})
     {% endif %}
 ),
 
@@ -120,7 +122,7 @@ winners as (
     from ranked
     where copy_rank = 1
     {% if is_incremental() %}
-        and session_id in (select session_id from affected)
+        and (session_id in (select session_id from affected) or (session_id is null and load_id > {{ mart_watermark() }}))
     {% endif %}
 ),
 
