@@ -282,6 +282,10 @@ from chatlake.show_cli import show_command  # noqa: E402
 
 app.command("show")(show_command)
 
+from chatlake.report_cli import report_command  # noqa: E402
+
+app.command("report")(report_command)
+
 
 def main() -> None:  # pragma: no cover - console entry point
     app()

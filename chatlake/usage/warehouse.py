@@ -32,8 +32,8 @@ with responses as (
         coalesce(output_tokens, 0) as output_tokens,
         coalesce(cache_creation_tokens, 0) as cache_creation_tokens,
         coalesce(cache_read_tokens, 0) as cache_read_tokens,
-        coalesce(cost, 0) as cost,
-        cost is null and not is_synthetic and model is not null as missing_price,
+        coalesce(cost_usd, 0) as cost,
+        cost_usd is null and not is_synthetic and model is not null as missing_price,
         session_id,
         coalesce(
             nullif(regexp_extract(source_file, '/projects/([^/]+)/', 1), ''),
