@@ -14,7 +14,6 @@ from chatlake.report.data import ReportData
 
 STYLE = """
 :root { --fg: #1d1d1f; --dim: #6e6e73; --line: #e5e5ea; --card: #f5f5f7; --bg: #fff; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e8e8ed; --dim: #98989d; --line: #38383a; --card: #1c1c1e; --bg: #111; } }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg);
        font: 15px/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif; }
@@ -103,6 +102,10 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "–"
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def _show(session_id: str) -> str:
     return f"<code>chatlake show {escape(session_id[:8])}</code>"
 
@@ -170,12 +173,12 @@ def _retention(data: ReportData) -> str:
                    for h in data.expiring[:20]], set())
     more = lambda rows: f'<div class="note">and {len(rows) - 20:,} more</div>' if len(rows) > 20 else ""  # noqa: E731
     return (f'<section class="wide" id="retention"><h2>Kept only by chatlake</h2>'
-            f'<div class="note">{len(data.deleted):,} sessions whose transcript Claude Code has already deleted '
+            f'<div class="note">{_n(len(data.deleted), "session")} whose transcript Claude Code has already deleted '
             f'(its cleanup takes files untouched for {data.cleanup_days} days, '
             '<code>cleanupPeriodDays</code> in <code>~/.claude/settings.json</code>)</div>'
             f"{gone}{more(data.deleted)}"
             f'<h2 style="margin-top:1.25rem">Deleted within 7 days</h2>'
-            f'<div class="note">{len(data.expiring):,} sessions Claude Code will delete in the next 7 days; '
+            f'<div class="note">{_n(len(data.expiring), "session")} that Claude Code will delete in the next 7 days; '
             "chatlake keeps them</div>"
             f"{soon}{more(data.expiring)}</section>")
 
