@@ -44,6 +44,8 @@ records as (
     {% if is_incremental() %}
     where message_id in (select message_id from scoped_ids)
         or (message_id is null and session_id in (select session_id from affected))
+        -- a record without sessionId belongs to no session an import touches: new ones join as they land
+        or (session_id is null and load_id > {{ mart_watermark() }})
     {% endif %}
 ),
 
@@ -120,7 +122,7 @@ winners as (
     from ranked
     where copy_rank = 1
     {% if is_incremental() %}
-        and session_id in (select session_id from affected)
+        and (session_id in (select session_id from affected) or (session_id is null and load_id > {{ mart_watermark() }}))
     {% endif %}
 ),
 

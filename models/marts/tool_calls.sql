@@ -39,7 +39,8 @@ records as (
     where len(tool_uses) > 0 and not is_progress_echo
     {% if is_incremental() %}
         and (message_id in (select message_id from scoped_ids)
-            or (message_id is null and session_id in (select session_id from affected)))
+            or (message_id is null and session_id in (select session_id from affected))
+            or (session_id is null and load_id > {{ mart_watermark() }}))
     {% endif %}
 ),
 
@@ -53,6 +54,7 @@ calls as (
         records.created_at as called_at,
         records.source_file,
         records.byte_offset,
+        records.load_id,
         unnest(records.tool_uses) as tool_use
     from records
 ),
@@ -99,11 +101,13 @@ final as (
         results.persisted_output_path,
         case when first_calls.tool_name in ('Task', 'Agent') then results.subagent_id end as subagent_id,
         first_calls.source_file,
-        first_calls.byte_offset
+        first_calls.byte_offset,
+        first_calls.load_id
     from first_calls
     left join results on results.tool_use_id = first_calls.tool_use_id
     {% if is_incremental() %}
     where first_calls.session_id in (select session_id from affected)
+        or (first_calls.session_id is null and first_calls.load_id > {{ mart_watermark() }})
     {% endif %}
 )
 
