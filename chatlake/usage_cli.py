@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from chatlake.errors import BadDatabasePath, BadOption, ChatlakeError
 
@@ -26,7 +24,6 @@ usage_app = typer.Typer(
 out = Console(soft_wrap=False)
 err = Console(stderr=True, soft_wrap=True)
 
-ESTIMATE = "cost: an estimate at API list prices (a subscription is billed otherwise)"
 WIDE = 100  # below this many columns the cache columns are left out, as ccusage does
 
 SINCE = typer.Option(None, "--since", "-s", help="First day (YYYY-MM-DD or YYYYMMDD).")
@@ -66,14 +63,22 @@ def _run(kind: str, db: Optional[Path], as_json: Optional[bool], wait: Optional[
     render(report, out, breakdown=bool(breakdown), wide=out.width >= WIDE)
 
 
-@usage_app.command("daily")
-def daily_command(since: Optional[str] = SINCE, until: Optional[str] = UNTIL, timezone: Optional[str] = TZ,
-                  project: Optional[str] = PROJECT, instances: Optional[bool] = INSTANCES,
-                  breakdown: Optional[bool] = BREAKDOWN, order: Optional[str] = ORDER,
-                  as_json: Optional[bool] = JSON, db: Optional[Path] = DB, wait: Optional[bool] = WAIT) -> None:
-    """Usage by day."""
-    _run("daily", db, as_json, wait, breakdown, since=since, until=until, timezone=timezone, project=project,
-         instances=bool(instances), order=order)
+def _period_command(kind: str, what: str):
+    """The daily and monthly commands: the same flags, another report."""
+
+    def command(since: Optional[str] = SINCE, until: Optional[str] = UNTIL, timezone: Optional[str] = TZ,
+                project: Optional[str] = PROJECT, instances: Optional[bool] = INSTANCES,
+                breakdown: Optional[bool] = BREAKDOWN, order: Optional[str] = ORDER,
+                as_json: Optional[bool] = JSON, db: Optional[Path] = DB, wait: Optional[bool] = WAIT) -> None:
+        _run(kind, db, as_json, wait, breakdown, since=since, until=until, timezone=timezone, project=project,
+             instances=bool(instances), order=order)
+
+    command.__doc__ = f"Usage by {what}."
+    return command
+
+
+usage_app.command("daily")(_period_command("daily", "day"))
+usage_app.command("monthly")(_period_command("monthly", "month"))
 
 
 @usage_app.command("weekly")
@@ -86,16 +91,6 @@ def weekly_command(since: Optional[str] = SINCE, until: Optional[str] = UNTIL, t
     """Usage by week."""
     _run("weekly", db, as_json, wait, breakdown, since=since, until=until, timezone=timezone, project=project,
          instances=bool(instances), order=order, start_of_week=start_of_week)
-
-
-@usage_app.command("monthly")
-def monthly_command(since: Optional[str] = SINCE, until: Optional[str] = UNTIL, timezone: Optional[str] = TZ,
-                    project: Optional[str] = PROJECT, instances: Optional[bool] = INSTANCES,
-                    breakdown: Optional[bool] = BREAKDOWN, order: Optional[str] = ORDER,
-                    as_json: Optional[bool] = JSON, db: Optional[Path] = DB, wait: Optional[bool] = WAIT) -> None:
-    """Usage by month."""
-    _run("monthly", db, as_json, wait, breakdown, since=since, until=until, timezone=timezone, project=project,
-         instances=bool(instances), order=order)
 
 
 @usage_app.command("session")

@@ -3,7 +3,7 @@ blocks and their boundaries, burn rate and projection, filters and orders."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 

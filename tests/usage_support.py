@@ -13,7 +13,7 @@ import duckdb
 COLUMNS = """
     source varchar, session_id varchar, created_at timestamptz, model varchar, speed varchar,
     is_synthetic boolean, input_tokens bigint, output_tokens bigint, cache_creation_tokens bigint,
-    cache_read_tokens bigint, cost double, project_path varchar, source_file varchar
+    cache_read_tokens bigint, cost_usd double, project_path varchar, source_file varchar
 """
 
 
@@ -23,7 +23,7 @@ def response(at: str, model: str = "claude-sonnet-4-5", input_tokens: int = 10, 
     encoded = project.replace("/", "-")
     return {"source": "claude_code", "session_id": session, "created_at": at, "model": model, "speed": speed,
             "is_synthetic": model == "<synthetic>", "input_tokens": input_tokens, "output_tokens": output_tokens,
-            "cache_creation_tokens": cache_creation, "cache_read_tokens": cache_read, "cost": cost,
+            "cache_creation_tokens": cache_creation, "cache_read_tokens": cache_read, "cost_usd": cost,
             "project_path": project,
             "source_file": source_file or f"/home/me/.claude/projects/{encoded}/{session}.jsonl"}
 

@@ -83,7 +83,7 @@ def _sessions(con, opts: ReportOptions, tz: str) -> Report:
 def _blocks(con, opts: ReportOptions, tz: str) -> Report:
     now_ms = opts.now_ms if opts.now_ms is not None else int(time.time() * 1000)
     length = BLOCK_HOURS * HOUR_MS
-    blocks = make_blocks(warehouse.block_slices(con, opts, tz, length), length)
+    blocks = make_blocks(warehouse.block_slices(con, opts, length), length)
     if opts.since or opts.until:
         days = warehouse.local_days(con, tz, [b.start_ms for b in blocks])
         blocks = [b for b, day in zip(blocks, days)

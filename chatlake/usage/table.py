@@ -43,58 +43,75 @@ def _local(iso: str, zone: str, fmt: str) -> str:
 
 def _table(kind: str, *columns: str) -> Table:
     """A report's table with its title, the estimate's caption and `columns` (text, left-aligned)."""
-    table = Table(title=f"Claude Code token usage {TITLES[kind][1]}", caption=ESTIMATE, box=box.SIMPLE_HEAD,
-                  header_style="bold", title_style="bold", caption_style="dim", pad_edge=False)
+    table = Table(title=f"Claude Code token usage {TITLES[kind][1]}", box=box.SIMPLE_HEAD,
+                  header_style="bold", title_style="bold", pad_edge=False)
     for name in columns:
-        table.add_column(name, overflow="fold", no_wrap=name != "Models")
+        table.add_column(name, overflow="fold", no_wrap=name != "Models", min_width=10 if name == "Models" else None)
     return table
 
 
 def render(report: Report, console: Console, breakdown: bool = False, wide: bool = True) -> None:
-    """Print `report` as a table on `console` (a note on stderr when there is nothing to show)."""
+    """Print `report` as a table on `console` (a note on stderr when there is nothing to show);
+    with --instances, a table per project."""
     if report.kind == "blocks":
         _blocks(report, console)
         return
-    if report.kind in ("daily", "weekly", "monthly") and "projects" in report.data:
-        rows = [r for rows in report.data["projects"].values() for r in rows]
-    else:
-        rows = report.data[LISTS[report.kind]]
-    if not rows:
+    projects = report.data.get("projects")
+    groups = projects.items() if projects is not None else [(None, report.data[LISTS[report.kind]])]
+    if not any(rows for _, rows in groups):
         Console(stderr=True).print("No usage found (for these filters).", highlight=False)
         return
+    for project, rows in groups:
+        totals = report.data["totals"] if project is None else _totals(rows)
+        console.print(_summary(report, rows, totals, project, breakdown, wide))
+    if projects is not None:
+        t = report.data["totals"]
+        console.print(f"[bold]All projects: {_n(t['totalTokens'])} tokens, {_cost(t['totalCost'])}[/]",
+                      highlight=False)
+    console.print(f"[dim]{ESTIMATE}[/]", highlight=False)
+
+
+def _totals(rows: list[dict]) -> dict:
+    keys = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens", "totalTokens", "totalCost")
+    return {k: sum(r[k] for r in rows) for k in keys}
+
+
+def _summary(report: Report, rows: list[dict], totals: dict, project: str | None, breakdown: bool,
+             wide: bool) -> Table:
     table = _table(report.kind, TITLES[report.kind][0], "Models")
-    numbers = ["Input", "Output", *(["Cache write", "Cache read"] if wide else []), "Total", "Cost"]
-    for name in numbers:
+    if project is not None:
+        table.title += f"\n{escape(project)}"
+    for name in ["Input", "Output", *(["Cache write", "Cache read"] if wide else []), "Total", "Cost"]:
         table.add_column(name, justify="right", no_wrap=True)
     session = report.kind == "session"
     if session and wide:
         table.add_column("Last", no_wrap=True)
 
-    def cells(item: dict, tokens_from: dict) -> list[str]:
-        values = [_n(tokens_from["inputTokens"]), _n(tokens_from["outputTokens"])]
+    def cells(counts: dict) -> list[str]:
+        values = [_n(counts["inputTokens"]), _n(counts["outputTokens"])]
         if wide:
-            values += [_n(tokens_from["cacheCreationTokens"]), _n(tokens_from["cacheReadTokens"])]
-        total = sum(tokens_from[k] for k in ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens"))
-        return values + [_n(total), _cost(tokens_from.get("totalCost", tokens_from.get("cost", 0.0)))]
+            values += [_n(counts["cacheCreationTokens"]), _n(counts["cacheReadTokens"])]
+        total = sum(counts[k] for k in ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens"))
+        return values + [_n(total), _cost(counts.get("totalCost", counts.get("cost", 0.0)))]
 
-    project = None
     for row in rows:
-        if "project" in row and row["project"] != project and "projects" in report.data:
-            project = row["project"]
-            table.add_row(f"[bold]{escape(project)}[/]", end_section=False)
         label = row[KEYS[report.kind]]
         label = label[:8] if session else label
         models = "\n".join(short_model(m) for m in row["modelsUsed"]) or "-"
         extra = [_local(row["lastActivity"], report.timezone, "%Y-%m-%d")] if session and wide else []
-        table.add_row(escape(label), escape(models), *cells(row, row), *extra)
+        table.add_row(escape(label), escape(models), *cells(row), *extra)
         if breakdown:
             for b in row["modelBreakdowns"]:
-                table.add_row("", f"└ {escape(short_model(b['modelName']))}", *cells(b, b),
-                              *([""] if extra else []), style="dim")
-    totals = report.data["totals"]
+                table.add_row("", f"└ {escape(short_model(b['modelName']))}", *cells(b), *([""] if extra else []),
+                              style="dim")
     table.add_section()
-    table.add_row("[bold]Total[/]", "", *(f"[bold]{c}[/]" for c in cells(totals, totals)), *([""] if session and wide else []))
+    table.add_row("[bold]Total[/]", "", *(f"[bold]{c}[/]" for c in cells(totals)), *([""] if session and wide else []))
+    return table
+
+
+def _print(console: Console, table: Table) -> None:
     console.print(table)
+    console.print(f"[dim]{ESTIMATE}[/]", highlight=False)
 
 
 def _duration(ms: int) -> str:
@@ -126,4 +143,4 @@ def _blocks(report: Report, console: Console) -> None:
             p = b["projection"]
             table.add_row("", f"[yellow]projected[/] ({p['remainingMinutes']} min left)", "",
                           _n(p["totalTokens"]), _cost(p["totalCost"]), style="dim")
-    console.print(table)
+    _print(console, table)
