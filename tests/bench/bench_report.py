@@ -15,22 +15,12 @@ import argparse
 import os
 import re
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_import import generate  # noqa: E402
-
-
-def run(cmd: list[str], env: dict | None = None) -> tuple[float, str]:
-    started = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd="/")
-    wall = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd} exited {proc.returncode}: {proc.stderr[-2000:]}")
-    return wall, proc.stdout
+from bench_usage import run  # noqa: E402
 
 
 def main() -> None:
