@@ -53,6 +53,8 @@ def write_report(output: str | os.PathLike | None = None, *, db: str | os.PathLi
         figures = report_data.gather(con, filters, claude_dir())
     finally:
         con.close()
+    if figures.has_usage:
+        figures.blocks = report_data.blocks(resolve_db(db), filters)
     if redact:
         _redact(figures)
     html = page.render(figures, page.vega_bundle(cache_dir or data_dir() / "cache"))

@@ -59,7 +59,6 @@ def gather(con, filters: ReportFilters, claude_dir: Path | None = None, now: dat
     data.has_usage = table_exists(con, "main", "assistant_responses")
     if data.has_usage:
         _usage(con, data, p)
-        _blocks(con, data, filters)
     if table_exists(con, "main", "tool_calls"):
         data.tools = _rows(con, f"""
             select tool_name as tool, count(*) as calls,
@@ -145,34 +144,18 @@ def _usage(con, data: ReportData, p: dict) -> None:
         order by cost desc, responses.session_id limit {TABLE_ROWS}""", p)
 
 
-def _blocks(con, data: ReportData, filters: ReportFilters) -> None:
-    """ccusage's 5-hour billing blocks, as `chatlake usage blocks` makes them."""
-    from chatlake.usage import warehouse
-    from chatlake.usage.blocks import BLOCK_HOURS, make_blocks
+def blocks(db, filters: ReportFilters) -> list[dict]:
+    """ccusage's 5-hour billing blocks, as `chatlake usage blocks` makes them (its public report)."""
     from chatlake.usage.options import ReportOptions
+    from chatlake.usage.report import usage_report
 
     if filters.source not in (None, "claude_code"):
-        return  # blocks are Claude Code's: exports have no usage
+        return []  # blocks are Claude Code's: exports have no usage
     opts = ReportOptions(since=filters.since.strftime("%Y%m%d") if filters.since else None,
                          until=filters.until.strftime("%Y%m%d") if filters.until else None,
                          project=filters.project)
-    tz = warehouse.resolve_timezone(con, None)
-    length = BLOCK_HOURS * warehouse.HOUR_MS
-    for block in make_blocks(warehouse.block_slices(con, opts, tz, length), length):
-        if block.is_gap:
-            continue
-        start = datetime.fromtimestamp(block.start_ms / 1000, timezone.utc)
-        if filters.since and start.astimezone().date() < filters.since or \
-                filters.until and start.astimezone().date() > filters.until:
-            continue
-        usages = block.usages
-        data.blocks.append({
-            "start": start.isoformat(),
-            "tokens": sum(u.input_tokens + u.output_tokens + u.cache_creation_tokens + u.cache_read_tokens
-                          for u in usages),
-            "cost": sum(u.cost for u in usages),
-            "responses": sum(u.responses for u in usages),
-        })
+    return [{"start": b["startTime"], "tokens": b["totalTokens"], "cost": b["costUSD"], "responses": b["entries"]}
+            for b in usage_report("blocks", db, opts).data["blocks"] if not b["isGap"]]
 
 
 def _retention(con, data: ReportData, p: dict, claude_dir: Path | None, now: datetime) -> None:
