@@ -13,7 +13,8 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from chatlake.cli.common import db_option, err, fail, out, wait_option
+from chatlake.cli.common import db_option, err, fail, wait_option
+from chatlake.cli.common import page as out
 from chatlake.core.errors import ChatlakeError
 
 usage_app = typer.Typer(
