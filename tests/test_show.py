@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
 from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
-from chatlake.generate_exports import ExportGenerator, write_zip
+from chatlake.example.exports import ExportGenerator, write_zip
 from chatlake.show.events import Event, fold, tool_gist, visible
 from chatlake.show.resolve import AmbiguousSession, Candidate, SessionNotFound, pick
 
@@ -27,7 +27,7 @@ SECRET = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 3
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("show")
-    gen = TranscriptGenerator(root / "projects", seed=17)
+    gen = TranscriptGenerator(root / "projects", seed=22)  # a seed whose tree has failed calls
     tree = gen.write_tree(sessions=3, prompts=6)
     twins = [gen.session(prompts=2, session_id=sid, project="/home/dev/work/twins", version="2.1.114")
              for sid in TWINS]
@@ -123,7 +123,7 @@ def test_terminal_output_has_one_line_per_tool_call_and_the_resume_command(wareh
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "Generated work session"
-    calls = [line for line in lines if line.strip().startswith("⏺ ")]
+    calls = [line for line in lines if line.strip().startswith(("⏺ ", "✗ "))]
     data = as_json(warehouse, sid)
     assert len(calls) == sum(1 for e in data["events"] if e["kind"] == "tool")
     assert f"resume: cd /home/dev/work/twins && claude --resume {sid}" in result.stdout
@@ -138,17 +138,36 @@ def test_sub_agent_is_one_call_until_expanded(warehouse):
     agents = [e for e in data["events"] if e["kind"] == "agent"]
     assert len(agents) == 1 and agents[0]["tool"] == "Task" and agents[0]["agent_id"]
     agent = agents[0]
-    assert agent["text"].startswith("Search the repository for") and agent["result"]
+    assert agent["text"].startswith("Search the repository for") and agent["result"] == "Found it."
     inner = agent["events"]
-    assert [e["kind"] for e in inner] == ["tool", "reply"] and inner[0]["is_error"]
-    assert inner[1]["text"] == agent["result"]  # the answer the parent got is the sub-agent's last reply
+    assert inner and {e["kind"] for e in inner} == {"reply"}
     # a sub-agent's own records are not on the main thread
-    assert all(e["text"] != agent["text"] for e in data["events"] if e["kind"] == "prompt")
+    replies = {e["text"] for e in data["events"] if e["kind"] == "reply"}
+    assert not replies & {e["text"] for e in inner}
     folded = show(warehouse, sid).stdout
-    assert "⧉ Task  search" in folded and "1 tool call inside (--agents shows them)" in folded
-    assert "✗ Grep" not in folded
-    expanded = show(warehouse, sid, "--agents").stdout
-    assert "✗ Grep  TODO in /nowhere" in expanded and "Path does not exist" in expanded
+    n = len(inner)
+    assert "⧉ Task  search" in folded and f"0 tool calls, {n} repl{'ies' if n > 1 else 'y'} inside" in folded
+    assert "⎿ Found it." in folded
+    flat, expanded = " ".join(folded.split()), " ".join(show(warehouse, sid, "--agents").stdout.split())
+    assert not any(e["text"][:40] in flat for e in inner)
+    assert all(e["text"][:40] in expanded for e in inner)
+
+
+def test_every_call_has_its_result_and_errors_are_marked(warehouse):
+    tree = warehouse["tree"]
+    seen_error = False
+    for sid in sorted(tree.sessions):
+        events = list(walk(as_json(warehouse, sid)["events"]))
+        for e in events:
+            if e["kind"] in ("tool", "agent"):
+                name, is_error, has_result = tree.tool_calls[e["call_id"]]
+                assert (e["tool"], e["is_error"], e["result"] is not None) == (name, is_error, has_result)
+        errors = [e for e in events if e.get("is_error")]
+        if errors:
+            seen_error = True
+            text = show(warehouse, sid).stdout
+            assert text.count("✗ ") == len(errors) and "File does not exist." in text
+    assert seen_error, "the generated tree has no failed tool call"
 
 
 def test_injected_text_only_with_all(warehouse):
@@ -209,7 +228,7 @@ def test_markdown_and_html_pages(warehouse, tmp_path):
     md = show(warehouse, sid, "--format", "markdown", "--agents")
     assert md.exit_code == 0
     assert md.stdout.startswith("# Generated work session\n")
-    assert "- **Task** `search`" in md.stdout and "> - ✗ **Grep**" in md.stdout
+    assert "- **Task** `search`" in md.stdout and "\n> **Assistant**" in md.stdout  # the sub-agent, quoted
     assert f"claude --resume {sid}" in md.stdout
     page = tmp_path / "page.html"
     result = show(warehouse, sid, "--format", "html", "-o", str(page))

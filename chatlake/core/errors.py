@@ -30,5 +30,5 @@ class ImportInterrupted(ChatlakeError):
     """Ctrl+C during an import; the message says what of the run was committed."""
 
 
-class BadOption(ChatlakeError):
+class BadOption(UsageError):
     """A flag's value cannot be used (a date, a time zone): a usage error, exit 2."""

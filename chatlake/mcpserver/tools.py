@@ -48,7 +48,7 @@ def message_indexes(con, hits: list) -> dict[str, int]:
 def search_messages(opts: Options, query: str, mode: str = "hybrid", project: str | None = None,
                     since: str | None = None, until: str | None = None, source: str | None = None,
                     kinds: list[str] | None = None, limit: int = 10) -> str:
-    from chatlake.embed.redact import redact
+    from chatlake.core.redact import redact
     from chatlake.search import make_filters, make_snippet, query_terms, search
 
     filters = make_filters(project, since, until, kinds)
@@ -87,7 +87,7 @@ def scrubber(on: bool):
     """The redaction every text leaving through MCP passes (the embed step's rules), or none."""
     if not on:
         return lambda text: text
-    from chatlake.embed.redact import redact
+    from chatlake.core.redact import redact
 
     return lambda text: redact(text).text
 

@@ -25,6 +25,7 @@ class Event:
     created_at: datetime | None
     text: str = ""
     tool: str | None = None          # tool calls: the tool's name
+    call_id: str | None = None       # tool calls: the tool_use id (`tool_calls.tool_use_id`)
     gist: str | None = None          # tool calls: what the input says in one line
     input: dict | None = None        # tool calls: the input as the model wrote it
     result: str | None = None        # tool calls: the result's text; sub-agents: the final answer

@@ -128,9 +128,13 @@ def _in_order(records: list[_Record]) -> list[_Record]:
     return sorted(records, key=lambda r: (began[r.source_file], r.source_file, r.byte_offset))
 
 
-def _thread_events(records: list[_Record], by_agent: dict[str, list[_Record]]) -> list[Event]:
+def _thread_events(records: list[_Record], by_agent: dict[str, list[_Record]],
+                   replayed: set[str] | None = None) -> list[Event]:
+    """One thread's events; `replayed`: the message ids of the parent's responses, which a resumed
+    sub-agent writes again into its own file (FORMAT.md 6.4) and which are shown once, in the parent."""
     events: list[Event] = []
     calls: dict[str, Event] = {}
+    seen: set[str] = set()
     for record in records:
         try:
             line = json.loads(record.line)
@@ -138,18 +142,22 @@ def _thread_events(records: list[_Record], by_agent: dict[str, list[_Record]]) -
             continue
         message = line.get("message") if isinstance(line.get("message"), dict) else {}
         if record.record_type == "assistant":
+            if isinstance(message.get("id"), str):
+                if replayed is not None and message["id"] in replayed:
+                    continue
+                seen.add(message["id"])
             for block in _blocks(message.get("content")):
                 event = _assistant_block(block, record)
                 if event is None:
                     continue
-                if event.kind in ("tool", "agent") and isinstance(block.get("id"), str):
-                    calls[block["id"]] = event
+                if event.call_id:
+                    calls[event.call_id] = event
                 events.append(event)
         elif record.record_type == "user":
             results = [b for b in _blocks(message.get("content")) if b.get("type") == "tool_result"]
             if results:
                 for block in results:
-                    _attach_result(calls.get(block.get("tool_use_id")), block, line, by_agent)
+                    _attach_result(calls.get(block.get("tool_use_id")), block, line, by_agent, seen)
             elif record.is_human:
                 events.append(Event(record.kind or "prompt", record.created_at, record.content or "", uuid=record.uuid))
             elif record.exclusion_reason in INJECTED_REASONS:
@@ -181,7 +189,8 @@ def _assistant_block(block: dict, record: _Record) -> Event | None:
     if kind in ("tool_use", "server_tool_use"):
         name = str(block.get("name") or "tool")
         tool_input = block.get("input") if isinstance(block.get("input"), dict) else {}
-        event = Event("agent" if name in AGENT_TOOLS else "tool", record.created_at, tool=name,
+        call_id = block.get("id") if isinstance(block.get("id"), str) else None
+        event = Event("agent" if name in AGENT_TOOLS else "tool", record.created_at, tool=name, call_id=call_id,
                       gist=tool_gist(name, tool_input), input=tool_input, uuid=record.uuid)
         if event.kind == "agent":
             event.text = str(tool_input.get("prompt") or "")
@@ -189,7 +198,8 @@ def _assistant_block(block: dict, record: _Record) -> Event | None:
     return None
 
 
-def _attach_result(call: Event | None, block: dict, line: dict, by_agent: dict[str, list[_Record]]) -> None:
+def _attach_result(call: Event | None, block: dict, line: dict, by_agent: dict[str, list[_Record]],
+                   parent_responses: set[str]) -> None:
     if call is None:  # a result whose call is in no record we hold (a cut or resumed transcript)
         return
     call.result = result_text(block.get("content"))
@@ -197,7 +207,7 @@ def _attach_result(call: Event | None, block: dict, line: dict, by_agent: dict[s
     outcome = line.get("toolUseResult")
     if call.kind == "agent" and isinstance(outcome, dict) and isinstance(outcome.get("agentId"), str):
         call.agent_id = outcome["agentId"]
-        call.events = _thread_events(by_agent.get(call.agent_id, []), {})
+        call.events = _thread_events(by_agent.get(call.agent_id, []), {}, parent_responses)
 
 
 def export_events(rows: list[tuple]) -> list[Event]:

@@ -135,5 +135,7 @@ def _agent(event: Event, expand: bool, depth: int) -> Iterator[RenderableType]:
         yield from _events(event.events, expand, depth + 1)
     elif event.events:
         tools = sum(1 for e in event.events if e.kind in ("tool", "agent"))
-        yield Text(f"      {tools} tool call{'s' if tools != 1 else ''} inside (--agents shows them)", style="dim")
+        replies = sum(1 for e in event.events if e.kind == "reply")
+        inside = f"{tools} tool call{'s' if tools != 1 else ''}, {replies} repl{'ies' if replies != 1 else 'y'}"
+        yield Text(f"      {inside} inside (--agents shows them)", style="dim")
     yield from _result(event.result, event.is_error, lines=6, wrap=True)

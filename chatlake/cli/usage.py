@@ -11,18 +11,17 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from chatlake.core.errors import BadDatabasePath, BadOption, ChatlakeError
+from chatlake.cli.common import db_option, err, fail, wait_option
+from chatlake.cli.common import page as out
+from chatlake.core.errors import ChatlakeError
 
 usage_app = typer.Typer(
     help="Token usage and its API-price cost by day, week, month, session or 5-hour block, as ccusage reports it.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(soft_wrap=False)
-err = Console(stderr=True, soft_wrap=True)
 
 WIDE = 100  # below this many columns the cache columns are left out, as ccusage does
 
@@ -33,14 +32,9 @@ PROJECT = typer.Option(None, "--project", "-p", help="Only this project: its fol
 BREAKDOWN = typer.Option(None, "--breakdown", "-b", help="A row per model under each row of the table.")
 ORDER = typer.Option(None, "--order", "-o", help="asc (oldest first, the default) or desc.")
 JSON = typer.Option(None, "--json", "-j", help="Print ccusage's JSON for this report.")
-DB = typer.Option(None, "--db", help="Warehouse file (default: $CHATLAKE_DB, else ~/.local/share/chatlake/chatlake.duckdb).")
-WAIT = typer.Option(None, "--wait", help="Wait for an import holding the warehouse instead of exiting.")
+DB = db_option()
+WAIT = wait_option()
 INSTANCES = typer.Option(None, "--instances", "-i", help="Rows per project.")
-
-
-def _fail(exc: ChatlakeError) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-    raise typer.Exit(2 if isinstance(exc, (BadOption, BadDatabasePath)) else 1)
 
 
 def _run(kind: str, db: Optional[Path], as_json: Optional[bool], wait: Optional[bool], breakdown: Optional[bool],
@@ -48,9 +42,9 @@ def _run(kind: str, db: Optional[Path], as_json: Optional[bool], wait: Optional[
     from chatlake.usage import make_options, usage_report
 
     try:
-        report = usage_report(kind, db, make_options(**flags), wait=3600.0 if wait else 0.0)
+        report = usage_report(kind, db, make_options(**flags), wait=wait)
     except ChatlakeError as exc:
-        _fail(exc)
+        fail(exc)
     for model in report.missing_prices:
         err.print(f"[yellow]warning:[/] no price for {escape(model)}: its cost is left out", highlight=False)
     if as_json:

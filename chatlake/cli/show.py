@@ -1,9 +1,8 @@
-"""`chatlake show SESSION`: a thin typer command over chatlake.show (registered in chatlake/cli.py)."""
+"""`chatlake show SESSION`: a thin typer command over chatlake.show."""
 
 from __future__ import annotations
 
 import io
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -12,38 +11,32 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from chatlake.core.errors import BadDatabasePath, ChatlakeError
-
-err = Console(stderr=True, soft_wrap=True)
-out = Console()
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code)
-
+from chatlake.cli.common import db_option, err, fail
+from chatlake.cli.common import page as out
+from chatlake.core.errors import ChatlakeError
+from chatlake.core.settings import pager_environment
 
 def show_command(
     session: Optional[str] = typer.Argument(None, help="A session id, or its first characters (8 are enough)."),
-    last: bool = typer.Option(False, "--last", help="The most recent session (of --project, when given)."),
+    last: Optional[bool] = typer.Option(None, "--last", help="The most recent session (of --project, when given)."),
     project: Optional[str] = typer.Option(None, "--project", help="With --last or a prefix: only this project (its path, or its last folders)."),
     fmt: Optional[str] = typer.Option(None, "--format", help="terminal (default), markdown, html (one self-contained page) or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-    thinking: bool = typer.Option(False, "--thinking", help="Show the assistant's thinking."),
-    show_all: bool = typer.Option(False, "--all", help="Show injected text too (caveats, reminders, hook output, compaction)."),
-    agents: bool = typer.Option(False, "--agents", help="Expand each sub-agent's work under the call that started it."),
-    redact: bool = typer.Option(False, "--redact", help="Replace secrets (API keys, tokens, passwords) with [REDACTED:kind], to share the page."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Warehouse file (default: $CHATLAKE_DB, else ~/.local/share/chatlake/chatlake.duckdb)."),
+    thinking: Optional[bool] = typer.Option(None, "--thinking", help="Show the assistant's thinking."),
+    show_all: Optional[bool] = typer.Option(None, "--all", help="Show injected text too (caveats, reminders, hook output, compaction)."),
+    agents: Optional[bool] = typer.Option(None, "--agents", help="Expand each sub-agent's work under the call that started it."),
+    redact: Optional[bool] = typer.Option(None, "--redact", help="Replace secrets (API keys, tokens, passwords) with [REDACTED:kind], to share the page."),
+    db: Optional[Path] = db_option(),
 ) -> None:
     """Read one conversation again: prompts, replies, one line per tool call (its result folded), sub-agents nested.
 
     For a Claude Code session it ends with the command that resumes it.
     """
-    from chatlake.show import FORMATS, AmbiguousSession, SessionNotFound, load_conversation, render_text
+    from chatlake.show import FORMATS, AmbiguousSession, load_conversation, render_text
 
     fmt = fmt or "terminal"
     if fmt not in FORMATS:
-        _fail(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}", 2)
+        fail(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}", 2)
     try:
         conv = load_conversation(session, db=db, last=last, project=project, thinking=thinking,
                                  injected=show_all, redact=redact)
@@ -57,12 +50,8 @@ def show_command(
         if exc.more:
             err.print(f"  … and {exc.more} more", highlight=False)
         raise typer.Exit(2)
-    except SessionNotFound as exc:
-        _fail(str(exc), 2)
-    except BadDatabasePath as exc:
-        _fail(str(exc), 2)
     except ChatlakeError as exc:
-        _fail(str(exc))
+        fail(exc)
     if fmt != "terminal":
         text = render_text(conv, fmt, expand_agents=agents)
         if output:
@@ -92,6 +81,6 @@ def show_command(
         sys.stdout.write(captured.get())
         return
     # $PAGER, else less, with colours (LESS=FRX unless the user set LESS, as git does)
-    os.environ.setdefault("LESS", "FRX")
+    pager_environment()
     with out.pager(styles=True):
         emit(out)
