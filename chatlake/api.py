@@ -13,6 +13,7 @@ from chatlake.build_child import DbtChild
 from chatlake.config import resolve_db
 from chatlake.db import connect, table_exists, warehouse_lock
 from chatlake.errors import ChatlakeError, ImportInterrupted
+from chatlake.extract.agents.kinds import agent_roots
 from chatlake.extract.discover import default_roots, walk_roots
 from chatlake.extract import unchanged
 
@@ -129,12 +130,15 @@ def import_transcripts(
     wait: float = 0.0,
     source_kind: str | None = None,
     on_phase: Callable[[str], None] | None = None,
+    skip_sources: frozenset[str] | set[str] = frozenset(),
 ) -> ImportSummary:
     """Land new transcript lines and export conversations, then `dbt build` the marts when anything changed.
 
     Roots are folders of transcripts, or ChatGPT / Claude.ai export files (`conversations.json` or
     the `.zip`), detected from their content unless `source_kind` (`chatgpt`, `claude_ai`) forces it.
     `on_phase` hears each phase as it starts: "landing", then "building the marts" when dbt runs.
+    Without roots, the default folders of Claude Code, Codex CLI and Gemini CLI are read, except
+    those of the tools named in `skip_sources` (`codex`, `gemini_cli`).
     """
     started = time.monotonic()
     db_path = resolve_db(db)
@@ -142,9 +146,11 @@ def import_transcripts(
         roots = [Path(r).expanduser() for r in roots]
     else:
         roots = default_roots()
-        if not any(r.exists() for r in roots):
+        if not any(r.exists() for r in roots + agent_roots(skip=frozenset(skip_sources))):
             raise NoTranscripts(f"{roots[0]} does not exist: pass the folders or exports to import,"
                                 " or try `chatlake import --example`")
+        # A tool's missing folder is no error: the walk finds nothing there.
+        roots += agent_roots(skip=frozenset(skip_sources))
     verdict = unchanged.Verdict() if full_refresh else unchanged.check(db_path, roots, source_kind)
     same = verdict.same
     if same is not None:
@@ -287,5 +293,7 @@ def _landed_stats(con) -> dict[str, tuple[int, int]]:
     """Each landed transcript's size and mtime, as the next import's plan will compare them."""
     if not table_exists(con, "raw", "files"):
         return {}
+    agents = " union all select source_file, size, mtime_ns from raw.agent_files" \
+        if table_exists(con, "raw", "agent_files") else ""
     return {path: (size, mtime) for path, size, mtime in
-            con.execute("select source_file, size, mtime_ns from raw.files").fetchall()}
+            con.execute("select source_file, size, mtime_ns from raw.files" + agents).fetchall()}

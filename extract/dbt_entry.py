@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
+from chatlake.extract.agents.kinds import agent_roots
 from chatlake.extract.discover import default_roots
 from chatlake.extract.land import extract
 from chatlake.extract.schema import ensure_raw_schema
@@ -21,7 +22,7 @@ SOURCE_KIND_ENV = "CHATLAKE_SOURCE_KIND"
 def roots_from_env(environ: dict[str, str] | None = None) -> list[Path]:
     env = os.environ if environ is None else environ
     listed = [p for p in (env.get(ROOTS_ENV) or "").split(os.pathsep) if p.strip()]
-    return [Path(p).expanduser() for p in listed] if listed else default_roots(env)
+    return [Path(p).expanduser() for p in listed] if listed else default_roots(env) + agent_roots(env)
 
 
 def load_for_dbt(con) -> pl.DataFrame:

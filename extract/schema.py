@@ -1,5 +1,7 @@
 """DDL of the raw layer. The extractor owns the `raw` schema; dbt only reads it."""
 
+from chatlake.extract.agents.schema import ensure_agent_schema
+
 RAW_DDL = [
     "create schema if not exists raw",
     """
@@ -151,3 +153,4 @@ def ensure_raw_schema(con) -> None:
     """Create the raw tables if they are missing (idempotent)."""
     for ddl in RAW_DDL:
         con.execute(ddl)
+    ensure_agent_schema(con)
