@@ -117,10 +117,10 @@ judged as (
         case
             when payload_role in ('developer', 'system') then 'developer context'
             when threads.is_subagent then 'sub-agent'
-            when record_kind = 'response_item' and threads.has_user_events then 'recorded as a user_message event'
             when (line -> 'metadata' ->> 'inherited_user_message') = 'true' then 'inherited from the parent thread'
             when threads.is_fork and date_trunc('second', created_at) = threads.replay_second
                 then 'inherited from the parent thread'
+            when record_kind = 'response_item' and threads.has_user_events then 'recorded as a user_message event'
             when text = '' and image_count = 0 and context_items > 0 then 'injected context'
             when text = '' and image_count = 0 then 'empty'
         end as exclusion_reason
