@@ -160,7 +160,7 @@ def _print_problems(s: ImportSummary) -> None:
 
 @app.command("import")
 def import_command(
-    roots: Optional[list[Path]] = typer.Argument(None, help="Folders of transcripts (default: ~/.claude/projects and $CLAUDE_CONFIG_DIR/projects), or ChatGPT / Claude.ai exports (conversations.json or the .zip; folders are searched for conversations*.json and export zips)."),
+    roots: Optional[list[Path]] = typer.Argument(None, help="Folders of transcripts (default: ~/.claude/projects and $CLAUDE_CONFIG_DIR/projects, Codex CLI's $CODEX_HOME/sessions and archived_sessions, Gemini CLI's ~/.gemini/tmp), or ChatGPT / Claude.ai exports (conversations.json or the .zip; folders are searched for conversations*.json and export zips)."),
     db: Optional[Path] = DB_OPTION,
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Read every transcript again (replacing its lines) and rebuild every mart from the raw layer."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
@@ -168,6 +168,8 @@ def import_command(
     wait: bool = typer.Option(False, "--wait", help="Wait for another writer to finish instead of exiting."),
     example: bool = typer.Option(False, "--example", help="Import a small generated example tree instead, into a warehouse of its own (~/.local/share/chatlake/example.duckdb unless --db is given)."),
     source_kind: Optional[str] = typer.Option(None, "--source-kind", help="Kind of the export files: auto (detect from content, the default), chatgpt or claude_ai."),
+    no_codex: bool = typer.Option(False, "--no-codex", help="Do not read Codex CLI's default folders ($CODEX_HOME, else ~/.codex)."),
+    no_gemini: bool = typer.Option(False, "--no-gemini", help="Do not read Gemini CLI's default folder (~/.gemini/tmp, under $GEMINI_CLI_HOME when set)."),
 ) -> None:
     """Land new transcript lines in DuckDB and rebuild the marts incrementally with dbt."""
     if example:
@@ -196,9 +198,11 @@ def import_command(
         err.print(f"[yellow]note:[/] {notice}", highlight=False)
     try:
         with _ProgressBar(enabled=not (quiet or as_json)) as bar:
+            # The config file (issue 14) adds the tools it turns off to this set.
+            skip = {name for name, off in (("codex", no_codex), ("gemini_cli", no_gemini)) if off}
             summary = import_transcripts(roots or None, db, full_refresh=full_refresh,
                                          on_progress=bar, wait=3600.0 if wait else 0.0, source_kind=source_kind,
-                                         on_phase=bar.phase)
+                                         on_phase=bar.phase, skip_sources=frozenset(skip))
     except ImportInterrupted as exc:
         err.print(f"interrupted: {exc}", highlight=False, markup=False)
         raise typer.Exit(130)
