@@ -35,7 +35,12 @@ renamed as (
             when line ->> 'id' is not null then 'session_meta'
             else 'unknown'
         end as record_kind,
-        case when is_bare_item then record_type else payload_type end as payload_type,
+        case
+            when is_bare_item then record_type
+            -- a message without its `type` (some third-party writers leave it out) is still a message
+            when record_type = 'response_item' and payload_type is null and payload_role is not null then 'message'
+            else payload_type
+        end as payload_type,
         case when is_bare_item then line ->> 'role' else payload_role end as payload_role,
         case when is_bare_item or record_type is null then line else line -> 'payload' end as payload,
         {{ plausible_time('try_cast(record_timestamp as timestamptz)') }} as created_at,
