@@ -20,7 +20,9 @@ from chatlake.extract import unchanged
 if TYPE_CHECKING:
     from chatlake.extract.land import ProgressFn
 
-MARTS = ("human_messages", "sessions")
+# the incremental marts: a missing one, or one behind the latest load, sends an import to dbt
+# (the first import after an upgrade that adds one builds it from the lines already landed)
+MARTS = ("human_messages", "sessions", "assistant_responses", "tool_calls")
 # rejection reasons a summary quotes; the rest are counted (all are in raw.rejected_conversations)
 REJECTIONS_SHOWN = 5
 

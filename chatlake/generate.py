@@ -1,10 +1,15 @@
-"""Generate realistic Claude Code transcript trees, with the human messages they contain.
+"""Generate realistic Claude Code transcript trees, with the human messages and API usage they contain.
 
-Used by the tests (which compare the marts to `expected`), the benchmark, and
+Used by the tests (which compare the marts to `expected` and `responses`), the benchmark, and
 `chatlake import --example`. Record shapes follow ../shared/corpus/FORMAT.md: string and
-block content, split assistant responses, tool results with `toolUseResult`, IDE context,
-slash commands with caveats and output, `!` and `#` inputs, interruptions, compaction,
-sub-agents in both layouts, summaries, titles, snapshots and queue operations.
+block content, split assistant responses (one record per block, sharing `message.id` and
+`requestId`, the usage repeated with partial `output_tokens` before the last part), tool
+calls paired with their results, IDE context, slash commands with caveats and output, `!` and
+`#` inputs, interruptions, compaction, sub-agents in both layouts (spawned by a Task call whose
+result echoes the sub-agent's usage), sidechain replays of a parent response, `<synthetic>`
+responses, responses without `requestId`, the `cache_creation` split with a zero total (Claude
+Code before 2.1.152), `usage.iterations`, summaries, titles, snapshots and queue operations.
+Lines are compact JSON, as Claude Code writes them.
 """
 
 from __future__ import annotations
@@ -40,11 +45,34 @@ class ExpectedMessage:
     source_file: str
 
 
+@dataclass(frozen=True)
+class ExpectedResponse:
+    """One API response as written, and the tokens it counts for (zero when it must not count)."""
+
+    message_id: str
+    request_id: str | None
+    session_id: str
+    agent_id: str | None
+    model: str
+    created_at: str  # the timestamp of the record whose usage counts
+    is_sidechain: bool
+    counted: bool  # False for a sidechain replay of a parent response
+    synthetic: bool
+    input_tokens: int
+    output_tokens: int
+    cache_creation_tokens: int
+    cache_read_tokens: int
+    project_path: str
+
+
 @dataclass
 class GeneratedTree:
     root: Path
     files: list[Path] = field(default_factory=list)
     expected: list[ExpectedMessage] = field(default_factory=list)
+    responses: list[ExpectedResponse] = field(default_factory=list)
+    # tool_use id -> (tool name, is_error, has a result)
+    tool_calls: dict[str, tuple[str, bool, bool]] = field(default_factory=dict)
     sessions: set[str] = field(default_factory=set)
     bytes_written: int = 0
 
@@ -60,6 +88,8 @@ class _Session:
     path: Path
     records: list[dict] = field(default_factory=list)
     parent: str | None = None
+    model: str = "claude-sonnet-4-5-20250929"
+    agent_id: str | None = None
 
     def tick(self, seconds: float = 3.0) -> str:
         self.clock += timedelta(seconds=self.rng.uniform(0.2, seconds))
@@ -89,13 +119,19 @@ class TranscriptGenerator:
     """Writes sessions into a tree shaped like ~/.claude/projects."""
 
     def __init__(self, root: Path, seed: int = 7, tool_result_bytes: int = 2000,
-                 image_bytes: int = 6000, start: datetime | None = None) -> None:
+                 image_bytes: int = 6000, start: datetime | None = None, requestless: float = 0.2) -> None:
         self.root = Path(root)
         self.rng = random.Random(seed)
         self.tool_result_bytes = tool_result_bytes
         self.image_bytes = image_bytes
         self.tree = GeneratedTree(self.root)
         self.start = start or datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+        # usage, tool calls and sub-agents draw from their own stream, so that the human messages a
+        # seed gives stay the same whatever is added here
+        self.urng = random.Random(seed * 7919 + 1)
+        # share of 1.0.x responses written without requestId (ccusage 20 counts each of their
+        # records; chatlake counts the response once, by message.id)
+        self.requestless = requestless
 
     # -- public -------------------------------------------------------------------
     def session(self, prompts: int = 6, project: str | None = None, subagents: int = 1,
@@ -108,6 +144,7 @@ class TranscriptGenerator:
         path = self.root / encoded / f"{sid}.jsonl"
         s = _Session(rng, sid, project, rng.choice(["main", "feature/load", "fix/lock"]), version,
                      self.start + timedelta(hours=rng.uniform(0, 24 * 60)), path)
+        s.model = self.urng.choice(MODELS)
         self.tree.sessions.add(sid)
         if version.startswith("1.0") or version.startswith("2.0"):
             s.records.append({"type": "summary", "summary": "placeholder", "leafUuid": str(uuidlib.uuid4())})
@@ -205,32 +242,114 @@ class TranscriptGenerator:
         self._expect(s, rec, "command", f"{name} {args}".strip())
         s.envelope("user", message={"role": "user", "content": "<local-command-stdout>(no content)</local-command-stdout>"})
 
-    def _assistant(self, s: _Session, blocks: list[dict]) -> None:
-        msg_id = "msg_" + "".join(self.rng.choice("abcdef0123456789") for _ in range(24))
-        req = "req_" + "".join(self.rng.choice("abcdef0123456789") for _ in range(24))
-        for block in blocks:
-            s.envelope("assistant", requestId=req, message={
-                "id": msg_id, "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
-                "content": [block], "stop_reason": None, "stop_sequence": None,
-                "usage": {"input_tokens": 12, "output_tokens": 80, "cache_read_input_tokens": 4000}})
+    def _hex(self, n: int) -> str:
+        return "".join(self.urng.choice("abcdef0123456789") for _ in range(n))
+
+    def _usage(self, s: _Session) -> dict:
+        """A response's usage as the Claude Code version of the session writes it."""
+        u = self.urng
+        usage: dict = {"input_tokens": u.randint(1, 40), "output_tokens": u.randint(20, 900)}
+        cache_write = u.choice([0, 0, u.randint(100, 30000)])
+        one_hour = u.choice([0, 0, cache_write // 3]) if cache_write else 0
+        usage["cache_creation_input_tokens"] = cache_write
+        # now and then a long context: the >200k-token price tier applies to this kind
+        usage["cache_read_input_tokens"] = u.randint(210_000, 260_000) if u.random() < 0.05 else u.randint(0, 90000)
+        if not s.version.startswith("1.0.9") or u.random() < 0.5:
+            usage["cache_creation"] = {"ephemeral_5m_input_tokens": cache_write - one_hour,
+                                       "ephemeral_1h_input_tokens": one_hour}
+            if s.version.startswith("2.1") and cache_write and u.random() < 0.15:
+                # Claude Code before 2.1.152 wrote a zero total beside a filled split
+                usage["cache_creation_input_tokens"] = 0
+        usage["service_tier"] = "standard"
+        if s.version.startswith("2.1"):
+            usage["server_tool_use"] = {"web_search_requests": u.choice([0, 0, 0, 1, 2]),
+                                        "web_fetch_requests": u.choice([0, 0, 1])}
+            usage["inference_geo"] = u.choice(["us", "global"])
+            usage["speed"] = "standard"
+            # iterations repeat the top-level counts: never to be added to them
+            usage["iterations"] = [{"input_tokens": usage["input_tokens"], "output_tokens": usage["output_tokens"],
+                                    "cache_read_input_tokens": usage["cache_read_input_tokens"],
+                                    "cache_creation_input_tokens": usage["cache_creation_input_tokens"]}]
+        return usage
+
+    def _assistant(self, s: _Session, blocks: list[dict], stop_reason: str = "end_turn",
+                   usage: dict | None = None, counted: bool = True) -> tuple[str, str | None, dict]:
+        """One API response: a record per content block, sharing message.id and requestId."""
+        u = self.urng
+        msg_id = "msg_01" + self._hex(22)
+        # some 1.0.x responses carry no requestId: they are told apart by message.id alone
+        req = None if s.version.startswith("1.0") and u.random() < self.requestless else "req_011C" + self._hex(20)
+        usage = usage or self._usage(s)
+        last = len(blocks) - 1
+        winner = None
+        for i, block in enumerate(blocks):
+            part = dict(usage)
+            if i < last and u.random() < 0.3:
+                # an earlier part written before the output was complete: a smaller total, so it loses
+                part["output_tokens"] = max(1, usage["output_tokens"] // 4)
+            message = {"id": msg_id, "type": "message", "role": "assistant", "model": s.model,
+                       "content": [block], "stop_reason": stop_reason if i == last else None,
+                       "stop_sequence": None, "usage": part}
+            extra = {"requestId": req} if req else {}
+            rec = s.envelope("assistant", message=message, **extra)
+            if s.agent_id:
+                rec["isSidechain"] = True
+                rec["agentId"] = s.agent_id
+            total = _total(part)
+            if winner is None or total > _total(winner[1]):
+                winner = (rec, part)
+        rec, part = winner
+        self.tree.responses.append(ExpectedResponse(
+            msg_id, req, s.session_id, s.agent_id, s.model, rec["timestamp"], s.agent_id is not None, counted,
+            False, *(_counts(part) if counted else (0, 0, 0, 0)), s.cwd))
+        return msg_id, req, usage
+
+    def _synthetic(self, s: _Session) -> None:
+        """A response Claude Code writes itself (an API error): no request, zero usage."""
+        rec = s.envelope("assistant", isApiErrorMessage=True, message={
+            "id": str(uuidlib.UUID(int=self.urng.getrandbits(128), version=4)), "type": "message",
+            "role": "assistant", "model": "<synthetic>",
+            "content": [{"type": "text", "text": "API Error: Request was aborted."}],
+            "stop_reason": "stop_sequence", "stop_sequence": "",
+            "usage": {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0,
+                      "cache_read_input_tokens": 0, "server_tool_use": {"web_search_requests": 0},
+                      "service_tier": None}})
+        self.tree.responses.append(ExpectedResponse(
+            rec["message"]["id"], None, s.session_id, None, "<synthetic>", rec["timestamp"], False, True, True,
+            0, 0, 0, 0, s.cwd))
 
     def _tool_round(self, s: _Session) -> None:
         rng = self.rng
         tool_id = "toolu_" + "".join(rng.choice("abcdef0123456789") for _ in range(24))
         tool = rng.choice(["Read", "Bash", "Edit", "Grep"])
         self._assistant(s, [{"type": "thinking", "thinking": self._sentence(12), "signature": "sig"},
-                            {"type": "tool_use", "id": tool_id, "name": tool, "input": {"command": "ls"}}])
+                            {"type": "tool_use", "id": tool_id, "name": tool, "input": {"command": "ls"}}],
+                        stop_reason="tool_use")
         size = max(10, int(rng.expovariate(1 / self.tool_result_bytes)))
         output = (self._sentence(10) + "\n") * max(1, size // 60)
+        is_error = self.urng.random() < 0.05
         if tool == "Read" and rng.random() < 0.05:
             content: object = [{"type": "image", "source": {"type": "base64", "media_type": "image/png",
                                                              "data": self._b64(self.image_bytes * 4)}}]
+        elif is_error:
+            content = "<tool_use_error>File does not exist.</tool_use_error>"
+        elif s.version.startswith("2.1") and self.urng.random() < 0.05:
+            # a large output Claude Code keeps beside the session, quoting a preview
+            saved = s.path.parent / s.session_id / "tool-results" / f"{tool_id}.txt"
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved.write_text(output * 20)
+            content = (f"<persisted-output>\nOutput too large ({len(output) * 20 // 1024}KB). Full output saved to: "
+                       f"{saved}\n\nPreview (first 2KB):\n{output[:2000]}\n</persisted-output>")
         else:
             content = output
+        self.tree.tool_calls[tool_id] = (tool, is_error, True)
         s.envelope("user", message={"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": tool_id, "content": content, "is_error": False}]},
-            toolUseResult={"stdout": output[:200], "stderr": "", "interrupted": False, "isImage": False},
+            {"type": "tool_result", "tool_use_id": tool_id, "content": content, "is_error": is_error}]},
+            toolUseResult=f"Error: {content}" if is_error else
+            {"stdout": output[:200], "stderr": "", "interrupted": False, "isImage": False},
             sourceToolAssistantUUID=s.parent)
+        if self.urng.random() < 0.04:
+            self._synthetic(s)
 
     def _subagent(self, s: _Session) -> None:
         rng = self.rng
@@ -242,26 +361,79 @@ class TranscriptGenerator:
             meta.write_text(json.dumps({"agentType": "general-purpose", "description": "search"}))
         else:
             path = s.path.parent / f"agent-{agent_id}.jsonl"
-        sub = _Session(rng, s.session_id, s.cwd, s.branch, s.version, s.clock, path)
-        sub.envelope("user", isSidechain=True, agentId=agent_id,
-                     message={"role": "user", "content": "Search the repository for " + self._sentence(6)})
-        for rec in sub.records:
-            rec["isSidechain"] = True
-        self._assistant(sub, [{"type": "text", "text": self._sentence(15)}])
+        task = "Search the repository for " + self._sentence(6)
+        tool_id = "toolu_" + self._hex(24)
+        # the parent's Task call; its result follows the sub-agent's work
+        self._assistant(s, [{"type": "tool_use", "id": tool_id, "name": "Task",
+                             "input": {"description": "search", "prompt": task, "subagent_type": "general-purpose"}}],
+                        stop_reason="tool_use")
+        sub = _Session(rng, s.session_id, s.cwd, s.branch, s.version, s.clock, path, model=
+                       "claude-haiku-4-5-20251001", agent_id=agent_id)
+        sub.envelope("user", isSidechain=True, agentId=agent_id, message={"role": "user", "content": task})
+        usages = []
+        if self.urng.random() < 0.5 and self.tree.responses:
+            # a resumed sub-agent replays a parent response: same message.id, a new requestId, and
+            # the parent's context read again; the parent's copy is the one that counts
+            parent = next((r for r in reversed(self.tree.responses)
+                           if r.session_id == s.session_id and r.agent_id is None and not r.synthetic), None)
+            if parent is not None:
+                replay = next(r for r in s.records if r.get("type") == "assistant"
+                              and r["message"]["id"] == parent.message_id)
+                copy = json.loads(json.dumps(replay))
+                copy.update(uuid=str(uuidlib.UUID(int=self.urng.getrandbits(128), version=4)),
+                            parentUuid=sub.parent, isSidechain=True, agentId=agent_id,
+                            requestId="req_011C" + self._hex(20), timestamp=sub.tick())
+                copy["message"]["usage"] = dict(copy["message"]["usage"],
+                                                cache_read_input_tokens=copy["message"]["usage"]["cache_read_input_tokens"] + 50000)
+                sub.records.append(copy)
+                sub.parent = copy["uuid"]
+        for _ in range(self.urng.randint(1, 2)):
+            usages.append(self._assistant(sub, [{"type": "text", "text": self._sentence(15)}])[2])
         for rec in sub.records:
             rec["isSidechain"] = True
             rec["agentId"] = agent_id
         self._write(path, sub.records)
+        s.clock = max(s.clock, sub.clock)
+        total = {k: sum(u.get(k, 0) for u in usages) for k in
+                 ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")}
+        s.envelope("user", message={"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": tool_id, "content": [{"type": "text", "text": "Found it."}]}]},
+            toolUseResult={"status": "completed", "prompt": task, "agentId": agent_id,
+                           "content": [{"type": "text", "text": "Found it."}], "totalDurationMs": 4200,
+                           "totalTokens": sum(total.values()), "totalToolUseCount": 0, "usage": total},
+            sourceToolAssistantUUID=s.parent)
+        self.tree.tool_calls[tool_id] = ("Task", False, True)
 
     def _b64(self, n: int) -> str:
         return base64.b64encode(self.rng.randbytes(max(3, n * 3 // 4))).decode()
 
     def _write(self, path: Path, records: list[dict]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
+        data = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records).encode()
         path.write_bytes(data)
         self.tree.files.append(path)
         self.tree.bytes_written += len(data)
+
+
+MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-5-20251101", "claude-sonnet-4-20250514",
+          "claude-opus-4-1-20250805")
+
+
+def _cache_creation(usage: dict) -> int:
+    """The cache writes a response counts: the 5m/1h split when present, else the total."""
+    split = usage.get("cache_creation")
+    if isinstance(split, dict):
+        return split.get("ephemeral_5m_input_tokens", 0) + split.get("ephemeral_1h_input_tokens", 0)
+    return usage.get("cache_creation_input_tokens", 0)
+
+
+def _counts(usage: dict) -> tuple[int, int, int, int]:
+    return (usage["input_tokens"], usage["output_tokens"], _cache_creation(usage),
+            usage.get("cache_read_input_tokens", 0))
+
+
+def _total(usage: dict) -> int:
+    return sum(_counts(usage))
 
 
 def append_session_turns(path: Path, session_id: str, prompts: list[str], cwd: str = "/home/dev/work/api",

@@ -1,4 +1,4 @@
-"""DDL of the agent CLIs' raw tables (Codex CLI, Gemini CLI), created beside Claude Code's."""
+"""DDL of the agent CLIs' raw tables (Codex CLI, Gemini CLI): migration 3 of extract/schema.py."""
 
 AGENT_DDL = [
     # Landed state of each agent transcript file, as raw.files is for Claude Code's; `source` is
@@ -56,8 +56,3 @@ AGENT_DDL = [
     """,
 ]
 
-
-def ensure_agent_schema(con) -> None:
-    """Create the agent CLIs' raw tables if they are missing (idempotent)."""
-    for ddl in AGENT_DDL:
-        con.execute(ddl)
