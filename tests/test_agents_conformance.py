@@ -125,3 +125,42 @@ def test_gemini_human_messages_follow_the_notes(corpus_warehouse):
     # J2: 11 records, 5 ids written twice: last write wins, one row per message
     assert query(db, "select count(*), count(distinct message_id) from int_gemini_cli_messages_replayed"
                      " where source_file = ?", [str(placed[VIBE_GEMINI_LOG])]) == [(11, 11)]
+
+
+def _usage(db: Path, paths: list[Path]) -> tuple:
+    """(uncached input, cached input, output, reasoning, total) of the responses read from `paths`."""
+    return query(db, "select sum(input_tokens), sum(cache_read_tokens), sum(output_tokens), sum(reasoning_tokens),"
+                     " sum(total_tokens) from assistant_responses where list_contains(?, source_file)",
+                 [[str(p) for p in paths]])[0]
+
+
+def test_codex_token_totals_are_the_oracles(corpus_warehouse):
+    db, _, placed = corpus_warehouse
+    # codex-usage-tracker's accounting oracle: a parent, its sub-agent and an archived copy of one
+    # event (expected.json: input 430 of which 240 cached, output 85 of which 31 reasoning, total 515)
+    oracle = [p for r, p in placed.items() if r.startswith(ORACLE)]
+    assert _usage(db, oracle) == (190, 240, 85, 31, 515)
+    # ccusage's branch history: the branch copies its parent's event and adds one delta
+    branch = [p for r, p in placed.items() if "branch-history" in r]
+    assert _usage(db, branch) == (1300, 300, 450, 40, 2050)
+    # ccusage's model switch: the second event's delta goes to the model its `info` names
+    alpha = placed["ccusage/apps/ccusage/test/fixtures/codex/sessions/project-alpha/session-alpha.jsonl"]
+    assert query(db, "select model, input_tokens + cache_read_tokens, cache_read_tokens, output_tokens, reasoning_tokens"
+                     " from assistant_responses where source_file = ? order by created_at", [str(alpha)]) == [
+        ("gpt-5.2-codex", 1000, 250, 125, 75), ("gpt-5.3-codex", 2500, 500, 300, 200)]
+
+
+def test_gemini_tokens_count_the_last_write_of_each_message(corpus_warehouse):
+    db, _, placed = corpus_warehouse
+    # FORMAT-NOTES.md 2.6: summing every line gives 373,199; the last write per id 206,879
+    assert _usage(db, [placed[VIBE_GEMINI_LOG]])[4] == 206879
+    assert query(db, "select count(*) from tool_calls where source = 'gemini_cli' and source_file = ?",
+                 [str(placed[VIBE_GEMINI_LOG])]) == [(12,)]
+
+
+def test_codex_rate_limits_are_kept_apart(corpus_warehouse):
+    db, _, placed = corpus_warehouse
+    parent = placed[f"{ORACLE}/sessions/rollout-2026-01-01T00-00-00-00000000-0000-4000-8000-000000000001.jsonl"]
+    assert query(db, "select primary_used_percent, primary_window_minutes, secondary_used_percent, plan_type"
+                     " from codex_rate_limits where source_file = ? order by byte_offset", [str(parent)]) == [
+        (25.0, 300, 40.0, "synthetic"), (27.0, 300, 41.0, "synthetic")]
