@@ -81,19 +81,29 @@ class CodexSession:
         ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens"), 0))
 
 
-class CodexGenerator:
-    """Writes rollouts into a folder shaped like `$CODEX_HOME` (`sessions/YYYY/MM/DD/`, `archived_sessions/`)."""
+class _Generator:
+    """What both generators share: the folder they write, their randomness, sizes and start."""
 
-    def __init__(self, home: Path, seed: int = 7, output_bytes: int = 1500, start: datetime | None = None) -> None:
-        self.home = Path(home)
+    START = datetime(2026, 2, 1, 9, 0, tzinfo=timezone.utc)
+
+    def __init__(self, root: Path, seed: int = 7, output_bytes: int = 1500, start: datetime | None = None) -> None:
+        self.root = Path(root)
         self.rng = random.Random(seed)
         self.output_bytes = output_bytes
-        self.tree = AgentTree(self.home)
-        self.made: list[CodexSession] = []
-        self.start = start or datetime(2026, 2, 1, 9, 0, tzinfo=timezone.utc)
+        self.tree = AgentTree(self.root)
+        self.made: list = []
+        self.start = start or self.START
 
     def _sentence(self, n: int = 8) -> str:
         return " ".join(self.rng.choice(WORDS) for _ in range(n))
+
+
+class CodexGenerator(_Generator):
+    """Writes rollouts into a folder shaped like `$CODEX_HOME` (`sessions/YYYY/MM/DD/`, `archived_sessions/`)."""
+
+    @property
+    def home(self) -> Path:
+        return self.root
 
     def session(self, generation: str = "g2", prompts: int = 4, ide: bool = False, fork_of: CodexSession | None = None,
                 subagent_of: CodexSession | None = None, archived: bool = False) -> CodexSession:
@@ -281,19 +291,14 @@ class GeminiSession:
     meta: dict = field(default_factory=dict)
 
 
-class GeminiGenerator:
+class GeminiGenerator(_Generator):
     """Writes sessions into a folder shaped like `~/.gemini/tmp` (`<project>/chats/session-*.json[l]`)."""
 
-    def __init__(self, tmp: Path, seed: int = 7, output_bytes: int = 1500, start: datetime | None = None) -> None:
-        self.tmp = Path(tmp)
-        self.rng = random.Random(seed)
-        self.output_bytes = output_bytes
-        self.tree = AgentTree(self.tmp)
-        self.made: list[GeminiSession] = []
-        self.start = start or datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+    START = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 
-    def _sentence(self, n: int = 8) -> str:
-        return " ".join(self.rng.choice(WORDS) for _ in range(n))
+    @property
+    def tmp(self) -> Path:
+        return self.root
 
     def _id(self) -> str:
         return str(uuidlib.UUID(int=self.rng.getrandbits(128), version=4))
