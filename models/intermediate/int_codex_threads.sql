@@ -7,13 +7,9 @@ with lines as (
     select * from {{ ref('stg_codex__lines') }}
 ),
 
-threads as (
+spans as (
     select
         session_id,
-        arg_min(payload, byte_offset) filter (where record_kind = 'session_meta') as meta,
-        arg_max(payload ->> 'model', byte_offset) filter (where record_kind = 'turn_context') as model,
-        arg_max(payload ->> 'thread_name', byte_offset)
-            filter (where record_kind = 'event_msg' and payload_type = 'thread_name_updated') as thread_name,
         coalesce(bool_or(record_kind = 'event_msg' and payload_type = 'user_message'), false) as has_user_events,
         min(created_at) as first_at,
         max(created_at) as last_at,
@@ -21,6 +17,36 @@ threads as (
         arg_min(source_file, byte_offset) as source_file
     from lines
     group by session_id
+),
+
+-- the JSON is read from the few lines that hold what is wanted, not from every line
+metas as (
+    select session_id, arg_min(payload, byte_offset) as meta
+    from lines
+    where record_kind = 'session_meta'
+    group by session_id
+),
+
+models as (
+    select session_id, arg_max(payload ->> 'model', byte_offset) as model
+    from lines
+    where record_kind = 'turn_context'
+    group by session_id
+),
+
+names as (
+    select session_id, arg_max(payload ->> 'thread_name', byte_offset) as thread_name
+    from lines
+    where record_kind = 'event_msg' and payload_type = 'thread_name_updated'
+    group by session_id
+),
+
+threads as (
+    select spans.*, metas.meta, models.model, names.thread_name
+    from spans
+    left join metas on metas.session_id = spans.session_id
+    left join models on models.session_id = spans.session_id
+    left join names on names.session_id = spans.session_id
 ),
 
 described as (

@@ -10,8 +10,8 @@ renamed as (
         byte_offset,
         line_no,
         item_index,
-        -- the order records were written in, within their file
-        row_number() over (partition by source_file order by byte_offset, item_index) as position,
+        -- the order records were written in, within their file (rows from one line follow its offset)
+        byte_offset * 1000000 + item_index as position,
         session_id,
         record_kind,
         message_id,
