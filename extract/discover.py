@@ -42,25 +42,6 @@ def source_name(path: str) -> str:
     return path
 
 
-def default_roots(environ: dict[str, str] | None = None) -> list[Path]:
-    """`~/.claude/projects` plus `projects/` under each `$CLAUDE_CONFIG_DIR` entry."""
-    env = os.environ if environ is None else environ
-    home = Path(env.get("HOME") or Path.home())
-    roots = [home / ".claude" / "projects"]
-    for entry in (env.get("CLAUDE_CONFIG_DIR") or "").split(","):
-        entry = entry.strip()
-        if entry:
-            roots.append(Path(entry).expanduser() / "projects")
-    seen: set[str] = set()
-    unique = []
-    for root in roots:
-        key = os.path.abspath(root)
-        if key not in seen:
-            seen.add(key)
-            unique.append(Path(key))
-    return unique
-
-
 def is_transcript_name(name: str) -> bool:
     """True for a file name that can hold transcript records."""
     return name.endswith(".jsonl") and name not in NOT_TRANSCRIPTS

@@ -1,6 +1,7 @@
 """The raw layer's schema, as numbered migrations recorded in the warehouse.
 
-The extractor owns the `raw` schema; dbt only reads it. Each change to it is a migration with the
+The extractor owns the `raw` schema; dbt only reads it (dbt's own state is in `build`, made by
+macros/build_state.sql, which also moves the two tables migration 1 once made in `raw`). Each change to it is a migration with the
 next number, applied once, in order, inside the load's transaction, and recorded in
 raw.schema_migrations (number, name, when, by which chatlake), as simonw/llm's migrations.py and
 dlt's _dlt_version keep theirs. A warehouse whose record holds a number this chatlake does not
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatlake.errors import ChatlakeError
+from chatlake.core.errors import ChatlakeError
 from chatlake.extract.agents.schema import AGENT_DDL
 
 
@@ -165,7 +166,7 @@ _RAW_LAYER = [
         built_at timestamptz not null
     )
     """,
-    # The dbt project (chatlake.build.project_fingerprint) the whole warehouse was last built
+    # The dbt project (chatlake.transform.dbt.project_fingerprint) the whole warehouse was last built
     # with: while it is the same, an import rebuilds only the incremental models.
     """
     create table if not exists raw.project_builds (

@@ -1,8 +1,8 @@
 {#- Incremental bookkeeping shared by the marts: which sessions to recompute, and when a mart
-    has absorbed a load. The watermark is per mart and lives in raw.model_watermarks. -#}
+    has absorbed a load. The watermark is per mart and lives in build.model_watermarks. -#}
 
 {% macro mart_watermark() -%}
-    (select coalesce(max(load_id), 0) from {{ ref('stg_claude_code__model_watermarks') }}
+    (select coalesce(max(load_id), 0) from {{ ref('stg_build__model_watermarks') }}
      where model_name = '{{ this.name }}')
 {%- endmacro %}
 
@@ -39,7 +39,7 @@
 {%- endmacro %}
 
 {% macro record_watermark() -%}
-    insert or replace into {{ source('claude_code', 'model_watermarks') }}
+    insert or replace into {{ source('build', 'model_watermarks') }}
     select '{{ this.name }}', coalesce(max(load_id), 0), now() from {{ source('claude_code', 'loads') }}
 {%- endmacro %}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatlake.generate import TranscriptGenerator
+from chatlake.example.transcripts import TranscriptGenerator
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
-from chatlake.generate import TranscriptGenerator
-from chatlake.generate_agents import CodexGenerator, GeminiGenerator
+from chatlake.example.transcripts import TranscriptGenerator
+from chatlake.example.agents import CodexGenerator, GeminiGenerator
 from helpers import query
 
 
@@ -146,7 +146,7 @@ def test_a_load_killed_midway_leaves_nothing_and_the_rerun_lands_each_line_once(
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from chatlake.db import connect\n"
+        "from chatlake.core.db import connect\n"
         "from chatlake.extract import extract\n"
         "con = connect(Path(sys.argv[1]))\n"
         "def progress(done, total, read, path):\n"

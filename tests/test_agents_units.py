@@ -8,7 +8,8 @@ from pathlib import Path
 import yaml
 
 from chatlake.extract.agents import gemini
-from chatlake.extract.agents.kinds import agent_roots, codex_roots, gemini_roots, transcript_kind
+from chatlake.core.settings import agent_roots, codex_roots, gemini_roots
+from chatlake.extract.agents.kinds import transcript_kind
 from chatlake.extract.agents.land import AgentLanded, canonical_rollouts, codex_session_id, plan_moves, refusal
 from chatlake.extract.discover import FileStat
 

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import pytest
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
-from chatlake.generate import TranscriptGenerator, append_session_turns
+from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
 from chatlake.search import WordQuery, parse_word_query, phrase_pattern
 from helpers import query
 

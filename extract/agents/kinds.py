@@ -1,15 +1,11 @@
-"""Which tool wrote a file, told from its path alone, and where each tool keeps its files."""
+"""Which tool wrote a file, told from its path alone (where each keeps its files: core.settings)."""
 
 from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
-CLAUDE_CODE = "claude_code"
-CODEX = "codex"
-GEMINI_CLI = "gemini_cli"
-AGENT_SOURCES = (CODEX, GEMINI_CLI)
+from chatlake.core.kinds import CLAUDE_CODE, CODEX, GEMINI_CLI
 
 # Workflow journals share the .jsonl suffix but hold run events, not transcript records.
 NOT_TRANSCRIPTS = frozenset({"journal.jsonl"})
@@ -52,32 +48,3 @@ def session_from_name(path: str) -> str | None:
     """The thread uuid in a rollout's (or a Gemini subagent's) file name, when there is one."""
     found = _UUID.findall(os.path.basename(path))
     return found[-1].lower() if found else None
-
-
-def _homes(value: str | None) -> list[Path]:
-    return [Path(p.strip()).expanduser() for p in (value or "").split(",") if p.strip()]
-
-
-def codex_roots(environ: dict[str, str] | None = None) -> list[Path]:
-    """`sessions/` and `archived_sessions/` under `$CODEX_HOME` (a comma list, as ccusage reads it), else `~/.codex`."""
-    env = os.environ if environ is None else environ
-    home = Path(env.get("HOME") or Path.home())
-    homes = _homes(env.get("CODEX_HOME")) or [home / ".codex"]
-    return [Path(os.path.abspath(h / sub)) for h in homes for sub in ("sessions", "archived_sessions")]
-
-
-def gemini_roots(environ: dict[str, str] | None = None) -> list[Path]:
-    """`~/.gemini/tmp`, where `$GEMINI_CLI_HOME` replaces the home folder (as Gemini CLI reads it)."""
-    env = os.environ if environ is None else environ
-    home = Path(env.get("GEMINI_CLI_HOME") or env.get("HOME") or Path.home()).expanduser()
-    return [Path(os.path.abspath(home / ".gemini" / "tmp"))]
-
-
-def agent_roots(environ: dict[str, str] | None = None, skip: frozenset[str] = frozenset()) -> list[Path]:
-    """The default roots of every agent CLI not in `skip` (a missing folder is no error: the walk skips it)."""
-    roots = []
-    if CODEX not in skip:
-        roots += codex_roots(environ)
-    if GEMINI_CLI not in skip:
-        roots += gemini_roots(environ)
-    return roots

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_import import timed  # noqa: E402
 
 from chatlake.extract.unchanged import record_path  # noqa: E402
-from chatlake.generate_agents import CodexGenerator, GeminiGenerator  # noqa: E402
+from chatlake.example.agents import CodexGenerator, GeminiGenerator  # noqa: E402
 
 # measured for the settings below
 BYTES_PER_SESSION = {"codex": 142_000, "gemini_cli": 136_000}
