@@ -105,6 +105,7 @@ def import_transcripts(
     on_phase: Callable[[str], None] | None = None,
     example: bool = False,
     on_step: Callable[[str], None] | None = None,
+    skip_sources: frozenset[str] | set[str] | None = None,
 ) -> ImportSummary:
     """Land new transcript lines and export conversations, then `dbt build` the marts when anything changed.
 
@@ -115,9 +116,11 @@ def import_transcripts(
     goes from models to their tests and back.
     `example` imports a small generated tree into a warehouse of its own (unless `db` names one).
     Raises UsageError for roots that do not exist or an unknown source kind, before anything is opened.
+    Without roots, Codex CLI's and Gemini CLI's default folders are read beside Claude Code's,
+    except those of the tools in `skip_sources` (`codex`, `gemini_cli`; the config file's `skip_sources` too).
     """
     started = time.monotonic()
-    settings = resolve(db=db, wait=wait, source_kind=source_kind)
+    settings = resolve(db=db, wait=wait, source_kind=source_kind, skip_sources=skip_sources)
     if settings.source_kind is not None:
         from chatlake.extract.exports.land import parse_kind
 
@@ -274,5 +277,7 @@ def _landed_stats(con) -> dict[str, tuple[int, int]]:
     """Each landed transcript's size and mtime, as the next import's plan will compare them."""
     if not table_exists(con, "raw", "files"):
         return {}
+    agents = " union all select source_file, size, mtime_ns from raw.agent_files" \
+        if table_exists(con, "raw", "agent_files") else ""
     return {path: (size, mtime) for path, size, mtime in
-            con.execute("select source_file, size, mtime_ns from raw.files").fetchall()}
+            con.execute("select source_file, size, mtime_ns from raw.files" + agents).fetchall()}

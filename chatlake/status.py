@@ -99,6 +99,9 @@ def _scalar(con, sql: str, params: list | None = None):
 def _warehouse(con, s: Status) -> None:
     if table_exists(con, "raw", "files"):
         s.files_seen, s.files_bytes = con.execute("select count(*), coalesce(sum(size), 0) from raw.files").fetchone()
+    if table_exists(con, "raw", "agent_files"):  # Codex CLI's and Gemini CLI's
+        files, size = con.execute("select count(*), coalesce(sum(size), 0) from raw.agent_files").fetchone()
+        s.files_seen, s.files_bytes = s.files_seen + files, s.files_bytes + size
     if table_exists(con, "main", "sessions"):
         s.sessions = _scalar(con, "select count(*) from main.sessions")
     if table_exists(con, "main", "human_messages"):

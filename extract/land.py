@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from chatlake.extract.agents.kinds import CLAUDE_CODE
+from chatlake.extract.agents.land import AgentCounts, land_agents, plan_agents, rows_landed
 from chatlake.extract import loads
 from chatlake.extract.loads import LoadCounts
 from chatlake.extract.discover import FileStat, Walk, source_name, walk_roots
@@ -475,6 +477,25 @@ def _write_states(con, states: list[tuple]) -> None:
     )
 
 
+def _land_agents(con, load_id: int, agent_plan, result: ExtractResult, on_progress: ProgressFn | None,
+                 done: int, total: int) -> None:
+    """Land the agent CLIs' files and add what they did to the load's counts."""
+    counts = AgentCounts()
+    progress = None
+    if on_progress:
+        def progress(path: str, bytes_read: int) -> None:
+            on_progress(done + counts.files_new + counts.files_appended + counts.files_rewritten
+                        + counts.files_unchanged + counts.files_failed, total, result.bytes_read + bytes_read, path)
+    land_agents(con, load_id, agent_plan, counts, progress)
+    result.files_new += counts.files_new
+    result.files_appended += counts.files_appended
+    result.files_unchanged += counts.files_unchanged
+    result.files_rewritten += counts.files_rewritten
+    result.files_failed += counts.files_failed
+    result.bytes_read += counts.bytes_read
+    result.failures.extend(FileFailure(path, error) for path, error in counts.failures)
+
+
 def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
             source_kind: str | None = None, walk: Walk | None = None,
             on_load: Callable[[], None] | None = None, rescan: bool = False) -> ExtractResult:
@@ -528,8 +549,12 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
         ensure_raw_schema(con)
         landed = _read_landed(con)
         export_plan = plan_exports(con, roots, export_candidates, source_kind, result.exports)
+        # Codex's and Gemini CLI's files land in their own tables, in this same transaction.
+        agent_plan = plan_agents(con, [s for s in stats if s.kind != CLAUDE_CODE], rescan)
         todo = []
         for stat in stats:
+            if stat.kind != CLAUDE_CODE:
+                continue
             action = plan(stat.size, stat.mtime_ns, landed.get(stat.path))
             if rescan and action is not Action.NEW:
                 action = Action.REWRITTEN
@@ -537,11 +562,13 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
                 result.files_unchanged += 1
             else:
                 todo.append((stat, action))
-        if not todo and not export_plan.todo and not result.exports.failures:
+        if not todo and not export_plan.todo and not result.exports.failures and not agent_plan.todo \
+                and not agent_plan.moves:
             # Nothing to land: leave no trace, not even a load id. Unreadable places the walk met
             # are in the result's failures; they change nothing in the warehouse.
             con.execute("rollback")
             result.seconds = time.monotonic() - started
+            result.files_unchanged += agent_plan.unchanged + agent_plan.duplicates
             if on_progress:
                 on_progress(len(stats), len(stats), 0, "")
             return result
@@ -571,6 +598,7 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
         writer.finish()
         writer = None
         _write_states(con, states)
+        _land_agents(con, load_id, agent_plan, result, on_progress, done, total)
         land_exports(con, load_id, export_plan, result.exports)
         result.files_failed += len(result.exports.failures)
         result.failures.extend(FileFailure(path, error) for path, error in result.exports.failures)
@@ -581,6 +609,7 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
             " (select count(distinct session_id) from raw.touched_sessions where load_id = $1)",
             [load_id],
         ).fetchone()
+        result.lines_landed += rows_landed(con, load_id)
         loads.close_load(con, load_id, {
             "files_seen": result.files_seen, "files_new": result.files_new, "files_appended": result.files_appended,
             "files_unchanged": result.files_unchanged, "files_rewritten": result.files_rewritten,

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatlake.core.errors import ChatlakeError
+from chatlake.extract.agents.schema import AGENT_DDL
 
 
 class WarehouseTooNew(ChatlakeError):
@@ -180,6 +181,7 @@ MIGRATIONS = (
     Migration(1, "raw layer: lines, files, loads, exports, watermarks", tuple(_RAW_LAYER)),
     # Warehouses made before the tail of what was landed was fingerprinted.
     Migration(2, "raw.files.tail_sha", ("alter table raw.files add column if not exists tail_sha varchar",)),
+    Migration(3, "agent CLIs: raw.agent_files, raw.codex_lines, raw.gemini_records", tuple(AGENT_DDL)),
 )
 LATEST = MIGRATIONS[-1].number
 

@@ -46,7 +46,13 @@ def test_roots_come_from_the_environment_then_the_config_file(tmp_path):
     env = write_config(tmp_path, 'roots = ["~/a", "/b"]\n')
     assert resolve(environ=env).roots == (Path(env["HOME"]) / "a", Path("/b"))
     assert resolve(environ={**env, "CHATLAKE_ROOTS": "/x:/y"}).roots == (Path("/x"), Path("/y"))
-    assert resolve(environ={"HOME": "/h"}).roots == (Path("/h/.claude/projects"),)
+    # Claude Code's default folder, then Codex CLI's and Gemini CLI's (issue 19)
+    assert resolve(environ={"HOME": "/h"}).roots == (
+        Path("/h/.claude/projects"), Path("/h/.codex/sessions"), Path("/h/.codex/archived_sessions"),
+        Path("/h/.gemini/tmp"))
+    assert resolve(environ={"HOME": "/h"}, skip_sources={"codex", "gemini_cli"}).roots == (Path("/h/.claude/projects"),)
+    skipping = write_config(tmp_path / "skip", 'skip_sources = ["codex"]\n')
+    assert resolve(environ=skipping).roots[1:] == (Path(skipping["HOME"]) / ".gemini" / "tmp",)
 
 
 @pytest.mark.parametrize("text, message", [

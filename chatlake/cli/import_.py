@@ -80,7 +80,7 @@ def _print_problems(s: ImportSummary) -> None:
 
 
 def import_command(
-    roots: Optional[list[Path]] = typer.Argument(None, help="Folders of transcripts (default: ~/.claude/projects and $CLAUDE_CONFIG_DIR/projects), or ChatGPT / Claude.ai exports (conversations.json or the .zip; folders are searched for conversations*.json and export zips)."),
+    roots: Optional[list[Path]] = typer.Argument(None, help="Folders of transcripts (default: ~/.claude/projects and $CLAUDE_CONFIG_DIR/projects, Codex CLI's $CODEX_HOME/sessions and archived_sessions, Gemini CLI's ~/.gemini/tmp), or ChatGPT / Claude.ai exports (conversations.json or the .zip; folders are searched for conversations*.json and export zips)."),
     db: Optional[Path] = db_option(),
     full_refresh: Optional[bool] = typer.Option(None, "--full-refresh", help="Read every transcript again (replacing its lines) and rebuild every mart from the raw layer."),
     quiet: Optional[bool] = typer.Option(None, "--quiet", "-q", help="No progress bar and no summary."),
@@ -88,6 +88,8 @@ def import_command(
     wait: Optional[bool] = wait_option(),
     example: Optional[bool] = typer.Option(None, "--example", help="Import a small generated example tree instead, into a warehouse of its own (~/.local/share/chatlake/example.duckdb unless --db is given)."),
     source_kind: Optional[str] = typer.Option(None, "--source-kind", help="Kind of the export files: auto (detect from content, the default), chatgpt or claude_ai."),
+    no_codex: Optional[bool] = typer.Option(None, "--no-codex", help="Do not read Codex CLI's default folders ($CODEX_HOME, else ~/.codex); the config file's skip_sources does it for good."),
+    no_gemini: Optional[bool] = typer.Option(None, "--no-gemini", help="Do not read Gemini CLI's default folder (~/.gemini/tmp, under $GEMINI_CLI_HOME when set)."),
 ) -> None:
     """Land new transcript lines in DuckDB and rebuild the marts incrementally with dbt."""
     try:
@@ -102,7 +104,9 @@ def import_command(
         with _ProgressBar(enabled=not (quiet or as_json)) as bar:
             summary = import_transcripts(roots or None, db, full_refresh=bool(full_refresh), on_progress=bar,
                                          wait=wait, source_kind=source_kind, on_phase=bar.phase,
-                                         example=bool(example), on_step=bar.phase)
+                                         example=bool(example), on_step=bar.phase,
+                                         skip_sources={name for name, off in (("codex", no_codex), ("gemini_cli", no_gemini))
+                                                       if off})
     except ImportInterrupted as exc:
         err.print(f"interrupted: {exc}", highlight=False, markup=False)
         raise typer.Exit(EXIT_INTERRUPTED)

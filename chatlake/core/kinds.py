@@ -5,3 +5,9 @@ commands accept for their filters. tests/test_layers.py holds it equal to the ma
 """
 
 MESSAGE_KINDS = ("prompt", "command", "bash", "memory")
+
+# The agent CLIs whose transcripts are imported beside Claude Code's (the marts' `source`).
+CLAUDE_CODE = "claude_code"
+CODEX = "codex"
+GEMINI_CLI = "gemini_cli"
+AGENT_SOURCES = (CODEX, GEMINI_CLI)

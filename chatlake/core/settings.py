@@ -7,6 +7,7 @@ This is the one module that reads the environment. The config file is TOML, at
     db = "~/warehouses/chatlake.duckdb"
     project_dir = "~/chatlake-project"
     roots = ["~/.claude/projects", "~/Downloads/chatgpt-export.zip"]
+    skip_sources = ["gemini_cli"]    # tools whose default folders are not read: codex, gemini_cli
     wait = true                      # or a number of seconds
 
     [embed]
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from chatlake.core.errors import ProjectMissing, UsageError
+from chatlake.core.kinds import AGENT_SOURCES, CODEX, GEMINI_CLI
 
 PROJECT_ENV = "CHATLAKE_PROJECT_DIR"
 # How long `--wait` waits for another process holding the warehouse.
@@ -133,6 +135,33 @@ def claude_code_roots(environ: Mapping[str, str] | None = None) -> list[Path]:
     return list(unique.values())
 
 
+def _homes(value: str | None) -> list[Path]:
+    return [Path(p.strip()).expanduser() for p in (value or "").split(",") if p.strip()]
+
+
+def codex_roots(environ: Mapping[str, str]) -> list[Path]:
+    """`sessions/` and `archived_sessions/` under `$CODEX_HOME` (a comma list, as ccusage reads it), else `~/.codex`."""
+    home = Path(environ.get("HOME") or Path.home())
+    homes = _homes(environ.get("CODEX_HOME")) or [home / ".codex"]
+    return [Path(os.path.abspath(h / sub)) for h in homes for sub in ("sessions", "archived_sessions")]
+
+
+def gemini_roots(environ: Mapping[str, str]) -> list[Path]:
+    """`~/.gemini/tmp`, where `$GEMINI_CLI_HOME` replaces the home folder (as Gemini CLI reads it)."""
+    home = Path(environ.get("GEMINI_CLI_HOME") or environ.get("HOME") or Path.home()).expanduser()
+    return [Path(os.path.abspath(home / ".gemini" / "tmp"))]
+
+
+def agent_roots(environ: Mapping[str, str], skip: frozenset[str] = frozenset()) -> list[Path]:
+    """The default roots of every agent CLI not in `skip` (a missing folder is no error: the walk skips it)."""
+    roots = []
+    if CODEX not in skip:
+        roots += codex_roots(environ)
+    if GEMINI_CLI not in skip:
+        roots += gemini_roots(environ)
+    return roots
+
+
 def _expand(value: str | os.PathLike, environ: Mapping[str, str]) -> Path:
     """`~` as the settings' own home (a test's, a service's), not only the process's."""
     text = os.fspath(value)
@@ -158,7 +187,7 @@ def _wait(value: Any) -> float:
 
 def resolve(*, db: str | os.PathLike | None = None, roots: list | None = None, wait: bool | float | None = None,
             source_kind: str | None = None, environ: Mapping[str, str] | None = None,
-            embed: Mapping[str, Any] | None = None) -> Settings:
+            embed: Mapping[str, Any] | None = None, skip_sources: set[str] | frozenset[str] | None = None) -> Settings:
     """Flags (the keyword arguments; None means not given), then the environment, then the config file, then defaults."""
     env = os.environ if environ is None else environ
     path = config_path(env)
@@ -169,7 +198,13 @@ def resolve(*, db: str | os.PathLike | None = None, roots: list | None = None, w
     chosen_db = db or env.get("CHATLAKE_DB") or _typed(path, "db", conf.get("db"), str) or data / "chatlake.duckdb"
     listed = [p for p in (env.get("CHATLAKE_ROOTS") or "").split(os.pathsep) if p.strip()]
     listed = listed or _typed(path, "roots", conf.get("roots"), list) or []
-    chosen_roots = [_expand(r, env) for r in (roots or listed)] or claude_code_roots(env)
+    skipped = set(skip_sources or ()) | set(_typed(path, "skip_sources", conf.get("skip_sources"), list) or ())
+    unknown = sorted(skipped - set(AGENT_SOURCES))
+    if unknown:
+        raise ConfigFileError(f"skip_sources names {unknown[0]!r}: choose from {', '.join(AGENT_SOURCES)}")
+    # Codex CLI's and Gemini CLI's default folders go with Claude Code's (a missing one is no error)
+    chosen_roots = [_expand(r, env) for r in (roots or listed)] or (
+        claude_code_roots(env) + agent_roots(env, frozenset(skipped)))
     project = env.get(PROJECT_ENV) or _typed(path, "project_dir", conf.get("project_dir"), str)
     waited = wait if wait is not None else _typed(path, "wait", conf.get("wait"), (bool, int, float))
 

@@ -50,7 +50,9 @@ def build_server(opts: Options):
     from mcp.server.mcpserver.tools import Tool
     from mcp.types import ToolAnnotations
 
-    from chatlake import __version__
+    from chatlake.core.settings import chatlake_version
+
+    __version__ = chatlake_version()
 
     declared: list[Tool] = []
     # destructive and idempotent are left out: the spec gives them meaning only for tools that write

@@ -52,7 +52,7 @@ class Hit:
     matched_terms: int | None = None
     title: str | None = None
     snippet: str = ""
-    source: str | None = None  # claude_code, chatgpt or claude_ai
+    source: str | None = None  # claude_code, codex, gemini_cli, chatgpt or claude_ai
     warehouse_id: str | None = None
 
     def to_dict(self) -> dict:
