@@ -27,14 +27,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import duckdb  # noqa: E402
+from bench_text_search import QUERIES  # noqa: E402  (the same queries, so the figures compare)
 from mcp import Client, StdioServerParameters  # noqa: E402
-
-QUERIES = {
-    "two common words": "fix the failing test",
-    "one rare word": "summary",
-    "phrase": '"print summary"',
-    "words and an exclusion": "trace load -main",
-}
 
 
 def stats(seconds: list[float]) -> str:
@@ -60,15 +54,15 @@ def warehouse(args) -> Path:
 
 
 def picks(db: Path, n: int, seed: int = 18) -> list[tuple[str, int]]:
-    """(session, start) pairs: sessions with more than 10 messages, a window inside each."""
+    """(session, start) pairs: the longest sessions, a window of 10 messages inside each."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         rows = con.execute("select session_id, human_message_count from main.sessions"
-                           " where human_message_count > 10 order by session_id").fetchall()
+                           " order by human_message_count desc, session_id limit 100").fetchall()
     finally:
         con.close()
     rng = random.Random(seed)
-    return [(sid, rng.randrange(0, count - 10)) for sid, count in rng.sample(rows, min(n, len(rows)))]
+    return [(sid, rng.randrange(0, max(1, count - 10))) for sid, count in rng.sample(rows, min(n, len(rows)))]
 
 
 async def through_protocol(db: Path, runs: int, windows: list[tuple[str, int]]) -> dict[str, list[float]]:
