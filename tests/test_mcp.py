@@ -101,7 +101,7 @@ def test_tools_are_few_read_only_and_say_when_to_use_them(db):
     assert search["properties"]["mode"]["enum"] == ["hybrid", "semantic", "text"]
     assert search["properties"]["limit"] == {"default": 10, "maximum": 50, "minimum": 1, "type": "integer"}
     assert search["properties"]["kind"]["items"]["enum"] == ["prompt", "command", "bash", "memory"]
-    assert search["properties"]["source"]["enum"] == ["claude_code", "chatgpt", "claude_ai"]
+    assert search["properties"]["source"]["enum"] == ["claude_code", "codex", "gemini_cli", "chatgpt", "claude_ai"]
     assert tools["sql"].input_schema["required"] == ["query"]
     assert tools["status"].input_schema["properties"] == {}
     session = tools["get_session"].input_schema

@@ -13,15 +13,17 @@ from typing import Annotated, Callable, Literal
 from pydantic import Field
 
 from chatlake.core.errors import ChatlakeError
+from chatlake.core.kinds import AGENT_SOURCES, CLAUDE_CODE, MESSAGE_KINDS
 from chatlake.mcpserver import tools
 from chatlake.mcpserver.tools import Options
 
-INSTRUCTIONS = ("chatlake holds the user's own past prompts to AI coding assistants (Claude Code sessions,"
-                " ChatGPT and Claude.ai exports) in a local DuckDB warehouse. Read-only.")
+INSTRUCTIONS = ("chatlake holds the user's own past prompts to AI coding assistants (Claude Code, Codex and"
+                " Gemini CLI sessions, ChatGPT and Claude.ai exports) in a local DuckDB warehouse. Read-only.")
 
 Mode = Literal["hybrid", "semantic", "text"]
-Source = Literal["claude_code", "chatgpt", "claude_ai"]
-Kind = Literal["prompt", "command", "bash", "memory"]
+# the marts' `source` and `kind` values, from where the commands' filters take them
+Source = Literal[(CLAUDE_CODE, *AGENT_SOURCES, "chatgpt", "claude_ai")]
+Kind = Literal[MESSAGE_KINDS]
 Period = Literal["day", "week", "month", "session", "block"]
 
 
@@ -99,7 +101,9 @@ def build_server(opts: Options):
         """Run one read-only DuckDB query on the warehouse, for counts, lists and questions search cannot
         answer. Tables: main.human_messages (message_uuid, session_id, message_index, created_at, kind,
         content, project_path, git_branch, source), main.sessions (session_id, project_path, title,
-        git_branch, first_at, last_at, human_message_count, source). CSV back, at most {rows} rows and
+        git_branch, first_at, last_at, human_message_count, source), main.assistant_responses (one per API
+        response: session_id, created_at, model, text, input_tokens, output_tokens, cost_usd),
+        main.tool_calls (session_id, tool_name, input, is_error, called_at). CSV back, at most {rows} rows and
         {chars:,} characters; no file access."""
         return answer(lambda: tools.run_sql(opts, query))
 
