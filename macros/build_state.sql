@@ -16,7 +16,7 @@
     );
     {%- for name in ['model_watermarks', 'project_builds'] %}
     {%- if execute and adapter.get_relation(database=target.database, schema='raw', identifier=name) %}
-    insert or ignore into build.{{ name }} select * from raw.{{ name }};
+    insert {{ 'or ignore ' if name == 'model_watermarks' else '' }}into build.{{ name }} select * from raw.{{ name }};
     drop table raw.{{ name }};
     {%- endif %}
     {%- endfor %}
