@@ -16,7 +16,6 @@
     );
     {%- for name in ['model_watermarks', 'project_builds'] %}
     {%- if execute and adapter.get_relation(database=target.database, schema='raw', identifier=name) %}
-    {#- project_builds has no key for `or ignore` to go by (DuckDB refuses it): it is moved whole #}
     insert {{ 'or ignore ' if name == 'model_watermarks' else '' }}into build.{{ name }} select * from raw.{{ name }};
     drop table raw.{{ name }};
     {%- endif %}
