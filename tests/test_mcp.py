@@ -415,6 +415,48 @@ def test_a_call_waits_for_an_import_then_answers(db):
     assert 1.0 < took < 15
 
 
+def import_holds(db: Path, proc: subprocess.Popen, within: float = 120) -> bool:
+    """True once the import holds the warehouse's advisory lock (False if it ended first)."""
+    import fcntl
+
+    from chatlake.core.db import lock_path
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with open(lock_path(db), "rb") as fh:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def test_a_call_during_a_real_import_of_a_larger_tree_answers_after_it(db, tmp_path):
+    tree = TranscriptGenerator(tmp_path / "larger", seed=19).write_tree(sessions=20, prompts=8)
+
+    async def go():
+        async with client(db, "--wait", "300") as c:
+            await c.list_tools()
+            importing = subprocess.Popen([str(CHATLAKE), "import", str(tree.root), "--db", str(db), "--quiet"],
+                                         cwd=tempfile.gettempdir(), stderr=subprocess.PIPE, text=True)
+            held = await asyncio.to_thread(import_holds, db, importing)
+            answer = await c.call_tool("status", {})
+            importing.wait(300)
+            return held, answer, importing
+
+    held, answer, importing = run(go())
+    assert importing.returncode == 0, importing.stderr.read()
+    assert held, "the import ended before it was seen holding the warehouse"
+    assert not answer.is_error, text(answer)
+    # the call waited for the import, then read what it had committed
+    finished = query(db, "select max(finished_at) from raw.loads")[0][0]
+    assert f"last import: finished {when(finished)}" in text(answer)
+    assert f"{len(tree.files):,} new" in text(answer)
+
+
 def test_a_call_gives_up_within_its_bound_and_says_an_import_is_running(db):
     async def go():
         async with client(db, "--wait", "1") as c:
