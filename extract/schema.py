@@ -1,6 +1,38 @@
-"""DDL of the raw layer. The extractor owns the `raw` schema; dbt only reads it."""
+"""The raw layer's schema, as numbered migrations recorded in the warehouse.
 
-RAW_DDL = [
+The extractor owns the `raw` schema; dbt only reads it (dbt's own state is in `build`, made by
+macros/build_state.sql, which also moves the two tables migration 1 once made in `raw`). Each change to it is a migration with the
+next number, applied once, in order, inside the load's transaction, and recorded in
+raw.schema_migrations (number, name, when, by which chatlake), as simonw/llm's migrations.py and
+dlt's _dlt_version keep theirs. A warehouse whose record holds a number this chatlake does not
+know was written by a newer release: it is refused, never written down to an older shape.
+
+Migrations 1 and 2 are the layout of the releases before migrations were recorded; their
+statements are idempotent, so a warehouse written by one of those releases (which has the tables
+and no record) takes them as a no-op, and only the record is added. Marts are not migrated here:
+dbt derives a new mart from the raw lines already landed, on the first build after the upgrade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatlake.core.errors import ChatlakeError
+from chatlake.extract.agents.schema import AGENT_DDL
+
+
+class WarehouseTooNew(ChatlakeError):
+    """The warehouse was written by a newer chatlake, whose raw schema this one does not know."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    number: int
+    name: str
+    statements: tuple[str, ...]
+
+
+_RAW_LAYER = [
     "create schema if not exists raw",
     """
     create table if not exists raw.loads (
@@ -33,8 +65,6 @@ RAW_DDL = [
         tail_sha varchar
     )
     """,
-    # Warehouses made before the tail of what was landed was fingerprinted.
-    "alter table raw.files add column if not exists tail_sha varchar",
     """
     create table if not exists raw.lines (
         load_id bigint not null,
@@ -129,25 +159,66 @@ RAW_DDL = [
         head varchar
     )
     """,
-    """
-    create table if not exists raw.model_watermarks (
-        model varchar primary key,
-        load_id bigint not null,
-        built_at timestamptz not null
-    )
-    """,
-    # The dbt project (chatlake.build.project_fingerprint) the whole warehouse was last built
-    # with: while it is the same, an import rebuilds only the incremental models.
-    """
-    create table if not exists raw.project_builds (
-        fingerprint varchar not null,
-        built_at timestamptz not null
-    )
-    """,
+    # raw.model_watermarks and raw.project_builds were dbt's state here: it is in `build` now
+    # (macros/build_state.sql moves the rows of a warehouse that still has them).
 ]
 
 
-def ensure_raw_schema(con) -> None:
-    """Create the raw tables if they are missing (idempotent)."""
-    for ddl in RAW_DDL:
-        con.execute(ddl)
+MIGRATIONS = (
+    Migration(1, "raw layer: lines, files, loads, exports, watermarks", tuple(_RAW_LAYER)),
+    # Warehouses made before the tail of what was landed was fingerprinted.
+    Migration(2, "raw.files.tail_sha", ("alter table raw.files add column if not exists tail_sha varchar",)),
+    Migration(3, "agent CLIs: raw.agent_files, raw.codex_lines, raw.gemini_records", tuple(AGENT_DDL)),
+)
+LATEST = MIGRATIONS[-1].number
+
+_RECORD_DDL = """
+    create table if not exists raw.schema_migrations (
+        number integer primary key,
+        name varchar not null,
+        applied_at timestamptz not null,
+        chatlake_version varchar
+    )
+"""
+
+
+def pending(applied: set[int], migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
+    """The migrations still to apply, in order; refuses a record from a newer chatlake."""
+    known = {m.number for m in migrations}
+    newer = sorted(applied - known)
+    if newer:
+        raise WarehouseTooNew(
+            f"this warehouse was written by a newer chatlake (raw schema {newer[-1]}; this one knows up to"
+            f" {max(known)}): upgrade chatlake to use it")
+    return [m for m in migrations if m.number not in applied]
+
+
+def applied_migrations(con) -> set[int]:
+    """The numbers recorded in the warehouse (none for a new one, or one from before the record)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return set()
+    return {n for (n,) in con.execute("select number from raw.schema_migrations").fetchall()}
+
+
+def ensure_raw_schema(con) -> list[int]:
+    """Apply the migrations the warehouse has not had (in the caller's transaction); returns their numbers."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    todo = pending(applied_migrations(con))
+    if not todo:
+        return []
+    try:
+        release = version("chatlake")
+    except PackageNotFoundError:  # a checkout that was never installed
+        release = None
+    con.execute("create schema if not exists raw")
+    con.execute(_RECORD_DDL)
+    for migration in todo:
+        for ddl in migration.statements:
+            con.execute(ddl)
+        con.execute("insert into raw.schema_migrations values (?, ?, now(), ?)",
+                    [migration.number, migration.name, release])
+    return [m.number for m in todo]

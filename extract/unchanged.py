@@ -9,6 +9,10 @@ grown or touched file, an export among the roots, an unreadable place that was n
 is gone, the warehouse changed by anything else, a write-ahead log present) sends the import the
 usual way.
 
+The record (`.<warehouse name>.noop-cache.json`) is a disposable cache, not state: deleting it
+costs the next import one look into the warehouse, nothing else. Everything it holds is in the
+warehouse too.
+
 The record also keeps the unreadable places (a symlink loop, a folder without permission) that
 import met and reported: a later import reports only the ones that are new, so one bad entry
 fails one import, not every one after it.
@@ -22,8 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chatlake.extract.discover import FileStat, Walk, walk_roots
+from chatlake.extract.schema import LATEST as SCHEMA
 
-FORMAT = 1
+# 2: the releases with the usage marts. A record in another format, or from another raw schema
+# (an upgrade of chatlake), sends the next import the usual way, which migrates the warehouse and
+# builds the marts the release added, from the lines already landed.
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class Verdict:
 
 
 def record_path(db: Path) -> Path:
-    return db.with_name(f".{db.name}.unchanged.json")
+    return db.with_name(f".{db.name}.noop-cache.json")
 
 
 def _warehouse_stamp(db: Path) -> list[int] | None:
@@ -86,7 +94,7 @@ def remember(db: Path, roots: list[Path], source_kind: str | None, landed: dict[
     if stamp is None or not _walkable(roots):
         forget(db)
         return
-    record = {"format": FORMAT, **_scope(roots, source_kind), "warehouse": stamp,
+    record = {"format": FORMAT, "schema": SCHEMA, **_scope(roots, source_kind), "warehouse": stamp,
               "human_messages_total": human_messages_total, "files": landed,
               "unreadable": sorted(list(e) for e in unreadable)}
     target = record_path(db)
@@ -104,7 +112,7 @@ def check(db: Path, roots: list[Path], source_kind: str | None) -> Verdict:
         record = json.loads(record_path(db).read_text())
     except (OSError, ValueError):
         return Verdict()
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
+    if not isinstance(record, dict) or record.get("format") != FORMAT or record.get("schema") != SCHEMA:
         return Verdict()
     if {k: record.get(k) for k in ("roots", "source_kind")} != _scope(roots, source_kind):
         return Verdict()

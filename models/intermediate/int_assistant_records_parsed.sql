@@ -116,7 +116,7 @@ final as (
         m.usage.inference_geo as inference_geo,
         -- what ccusage 20 reads as a usage entry: both counts present and not negative, a
         -- time, and no empty id, model or session, nor a version that is no x.y.z
-        (
+        coalesce(
             m.usage.input_tokens >= 0 and m.usage.output_tokens >= 0
             and coalesce(m.usage.cache_creation_input_tokens, 0) >= 0
             and coalesce(m.usage.cache_read_input_tokens, 0) >= 0
@@ -125,7 +125,8 @@ final as (
             and (is_progress_echo or (
                 coalesce(session_id, '-') <> ''
                 and (claude_version is null or regexp_matches(claude_version, '^[0-9]+\.[0-9]+\.[0-9]'))
-            ))
+            )),
+            false
         ) as has_usage
     from blocks
 )

@@ -1,7 +1,9 @@
 -- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
--- depends_on: {{ ref('stg_claude_code__model_watermarks') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
 -- depends_on: {{ ref('int_assistant_records_parsed') }}
 -- depends_on: {{ ref('int_tool_results_parsed') }}
+-- depends_on: {{ ref('int_codex_tool_calls') }}
+-- depends_on: {{ ref('int_gemini_cli_tool_calls') }}
 {{
     config(
         materialized='incremental',
@@ -39,7 +41,8 @@ records as (
     where len(tool_uses) > 0 and not is_progress_echo
     {% if is_incremental() %}
         and (message_id in (select message_id from scoped_ids)
-            or (message_id is null and session_id in (select session_id from affected)))
+            or (message_id is null and session_id in (select session_id from affected))
+            or (session_id is null and load_id > {{ mart_watermark() }}))
     {% endif %}
 ),
 
@@ -53,6 +56,7 @@ calls as (
         records.created_at as called_at,
         records.source_file,
         records.byte_offset,
+        records.load_id,
         unnest(records.tool_uses) as tool_use
     from records
 ),
@@ -81,7 +85,7 @@ results as (
     ) = 1
 ),
 
-final as (
+claude_code as (
     select
         first_calls.tool_use_id,
         'claude_code' as source,
@@ -99,12 +103,74 @@ final as (
         results.persisted_output_path,
         case when first_calls.tool_name in ('Task', 'Agent') then results.subagent_id end as subagent_id,
         first_calls.source_file,
-        first_calls.byte_offset
+        first_calls.byte_offset,
+        first_calls.load_id
     from first_calls
     left join results on results.tool_use_id = first_calls.tool_use_id
     {% if is_incremental() %}
     where first_calls.session_id in (select session_id from affected)
+        or (first_calls.session_id is null and first_calls.load_id > {{ mart_watermark() }})
     {% endif %}
+),
+
+codex as (
+    select
+        tool_use_id,
+        'codex' as source,
+        session_id,
+        null::varchar as agent_id,
+        is_subagent as is_sidechain,
+        null::varchar as message_id,
+        tool_name,
+        input,
+        called_at,
+        result_at,
+        has_result,
+        is_error,
+        result_bytes,
+        null::varchar as persisted_output_path,
+        null::varchar as subagent_id,
+        source_file,
+        byte_offset,
+        load_id
+    from {{ ref('int_codex_tool_calls') }}
+    {% if is_incremental() %}
+    where session_id in (select session_id from affected)
+    {% endif %}
+),
+
+gemini_cli as (
+    select
+        tool_use_id,
+        'gemini_cli' as source,
+        session_id,
+        null::varchar as agent_id,
+        false as is_sidechain,
+        message_id,
+        tool_name,
+        input,
+        called_at,
+        result_at,
+        has_result,
+        is_error,
+        result_bytes,
+        null::varchar as persisted_output_path,
+        null::varchar as subagent_id,
+        source_file,
+        byte_offset,
+        load_id
+    from {{ ref('int_gemini_cli_tool_calls') }}
+    {% if is_incremental() %}
+    where session_id in (select session_id from affected)
+    {% endif %}
+),
+
+final as (
+    select * from claude_code
+    union all by name
+    select * from codex
+    union all by name
+    select * from gemini_cli
 )
 
 select * from final
