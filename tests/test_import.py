@@ -80,7 +80,7 @@ def test_cli_json_summary_and_exit_codes(tree, db):
 def test_summary_names_its_roots_and_the_sessions_the_marts_leave_out(tmp_path, db):
     gen = TranscriptGenerator(tmp_path / "projects", seed=12)
     tree = gen.write_tree(sessions=2, prompts=2)
-    gen.session(prompts=0, subagents=0)  # a session where nothing was typed
+    gen.session(prompts=0, subagents=0, version="2.1.114")  # nothing typed; its ai-title names the session
 
     result = CliRunner().invoke(app, ["import", str(tree.root), "--db", str(db)])
 

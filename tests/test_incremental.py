@@ -87,7 +87,7 @@ def test_same_size_rewrite_with_new_head_is_detected(tree, db):
     target = _main_files(tree)[0]
     data = bytearray(target.read_bytes())
     # Same length, different first record uuid: a replaced file, not an append.
-    idx = data.index(b'"uuid": "') + len(b'"uuid": "')
+    idx = data.index(b'"uuid":"') + len(b'"uuid":"')
     data[idx] = ord("0") if data[idx] != ord("0") else ord("1")
     time.sleep(0.01)
     target.write_bytes(bytes(data))

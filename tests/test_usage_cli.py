@@ -195,3 +195,42 @@ def test_usage_is_kept_after_claude_code_deletes_the_files(tmp_path):
     assert by_model(after["daily"], "date") == by_model(before["daily"], "date")
     # the same sums, added up in another order
     assert after["totals"]["totalCost"] == pytest.approx(before["totals"]["totalCost"], rel=1e-12)
+
+
+def _recent_session(config: Path) -> None:
+    """One short session whose responses are 100, 60 and 30 minutes old: an active block."""
+    from datetime import datetime as dt, timezone as tzone
+
+    now = dt.now(tzone.utc)
+    path = config / "projects" / "-home-me-live" / "live-session.jsonl"
+    path.parent.mkdir(parents=True)
+    lines = []
+    for i, minutes in enumerate((100, 60, 30)):
+        at = (now - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.") + "123Z"
+        lines.append(json.dumps({
+            "parentUuid": None, "isSidechain": False, "type": "assistant", "uuid": f"u-{i}", "timestamp": at,
+            "sessionId": "live-session", "version": "2.1.114", "cwd": "/home/me/live", "requestId": f"req_{i}",
+            "message": {"id": f"msg_{i}", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
+                        "content": [{"type": "text", "text": "done"}], "stop_reason": "end_turn",
+                        "usage": {"input_tokens": 10 + i, "output_tokens": 500, "cache_creation_input_tokens": 2000,
+                                  "cache_read_input_tokens": 30000}}}, separators=(",", ":")))
+    path.write_text("\n".join(lines) + "\n")
+
+
+@needs_ccusage
+def test_the_active_block_burns_and_projects_as_ccusage(tmp_path):
+    _recent_session(tmp_path / "config")
+    db = tmp_path / "chatlake.duckdb"
+    assert import_transcripts(roots=[tmp_path / "config" / "projects"], db=db).ok
+    (ours,) = usage(db, "blocks", "--active")["blocks"]
+    (theirs,) = ccusage(tmp_path / "config", "blocks", "--active")["blocks"]
+    assert ours["isActive"] and theirs["isActive"]
+    for key in ("id", "startTime", "endTime", "actualEndTime", "entries", "tokenCounts", "totalTokens", "models"):
+        assert ours[key] == theirs[key], key
+    assert sorted(ours["burnRate"]) == sorted(theirs["burnRate"])
+    assert ours["burnRate"]["tokensPerMinute"] == theirs["burnRate"]["tokensPerMinute"]
+    assert ours["burnRate"]["costPerHour"] == pytest.approx(theirs["burnRate"]["costPerHour"], rel=0.01)
+    # the two ran seconds apart: a minute more or less left in the block
+    assert abs(ours["projection"]["remainingMinutes"] - theirs["projection"]["remainingMinutes"]) <= 1
+    assert ours["projection"]["totalTokens"] == pytest.approx(theirs["projection"]["totalTokens"], rel=0.01)
+    assert ours["projection"]["totalCost"] == pytest.approx(theirs["projection"]["totalCost"], abs=0.02)

@@ -21,7 +21,8 @@ _RESPONSES = """
 with responses as (
     select
         created_at,
-        epoch_ms(created_at) as at_ms,
+        -- epoch_us: epoch_ms of a timestamptz goes through ICU, ten times slower
+        epoch_us(created_at) // 1000 as at_ms,
         case
             when is_synthetic then null
             when speed = 'fast' then model || '-fast'

@@ -90,9 +90,21 @@ def main() -> None:
         print(f"| `{name}` | {statistics.median(values):.2f} s | {' / '.join(f'{v:.2f}' for v in values)} |")
     if args.ccusage:
         ours, theirs = (per_day_model(json.loads(outputs[f"{t} daily"])) for t in ("chatlake", "ccusage"))
-        same = sum(ours.get(k) == v for k, v in theirs.items())
-        print(f"\nper day and model: {same} of {len(theirs)} ccusage rows have the same token counts"
-              f" ({len(ours)} rows in chatlake's)")
+        differ = {k for k, v in theirs.items() if ours.get(k) != v}
+        print(f"\nper day and model: {len(theirs) - len(differ)} of {len(theirs)} ccusage rows have the same"
+              f" token counts ({len(ours)} rows in chatlake's)")
+        if differ:
+            import duckdb
+
+            # ccusage counts each record of a response written without requestId (README, "Usage")
+            con = duckdb.connect(str(db), read_only=True)
+            requestless = set(con.execute(
+                "select distinct strftime(timezone('UTC', created_at), '%Y-%m-%d'), model"
+                " from main.assistant_responses where source = 'claude_code' and request_id is null"
+                " and not is_synthetic").fetchall())
+            con.close()
+            print(f"of the {len(differ)} that differ, {len(differ & requestless)} hold responses written without"
+                  " requestId")
 
 
 if __name__ == "__main__":
