@@ -126,8 +126,9 @@ def test_tool_calls_are_joined_to_their_results_and_name_the_sub_agent(generated
     tasks = [v for v in rows.values() if v[0] == "Task"]
     assert tasks and all(v[4] in agents for v in tasks)
     assert all(v[3] > 0 for v in rows.values())
-    persisted = [v[5] for v in rows.values() if v[5]]
-    assert all("/tool-results/" in p and Path(p).exists() for p in persisted)
+    persisted = sorted(v[5] for v in rows.values() if v[5])
+    written = sorted(str(p) for p in tree.root.rglob("tool-results/*.txt"))
+    assert written and persisted == written
 
 
 def test_usage_daily_adds_up_the_responses(generated):

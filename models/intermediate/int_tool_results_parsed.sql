@@ -8,9 +8,10 @@
 }}
 
 {#-
-    Every `tool_result` block of the `user` records (FORMAT.md 5.5), parsed once, with the
-    record's `toolUseResult.agentId` (the sub-agent a Task/Agent call ran). The result's text
-    is measured, not kept: it stays in raw.lines. Incremental by load.
+    Every `tool_result` block of the `user` records (FORMAT.md 5.5), with the record's
+    `toolUseResult.agentId` (the sub-agent a Task/Agent call ran). The results are most of a
+    transcript's bytes: each line is parsed once, into the few fields needed, and the result's
+    text is measured, not kept (it stays in raw.lines). Incremental by load.
 -#}
 
 with records as (
@@ -24,33 +25,21 @@ with records as (
 ),
 
 parsed as (
+    -- a block's content as VARCHAR: a string result's text, or the JSON of its blocks
     select
         records.* exclude (line),
-        json_transform(line, '{"message": {"content": "JSON"}, "toolUseResult": "JSON"}') as r
+        json_transform(line, '{"message": {"content": [{"type": "VARCHAR", "tool_use_id": "VARCHAR",
+            "is_error": "BOOLEAN", "content": "VARCHAR"}]}, "toolUseResult": {"agentId": "VARCHAR"}}') as r
     from records
 ),
 
 blocks as (
     select
         parsed.* exclude (r),
-        case when json_type(r.toolUseResult) = 'OBJECT' then r.toolUseResult ->> 'agentId' end as subagent_id,
-        unnest(case when json_type(r.message.content) = 'ARRAY'
-            then json_transform(r.message.content, '[{"type": "VARCHAR", "tool_use_id": "VARCHAR", "content": "JSON", "is_error": "BOOLEAN"}]')
-            else [] end) as block,
-        generate_subscripts(case when json_type(r.message.content) = 'ARRAY'
-            then json_extract(r.message.content, '$[*]') else [] end, 1) as block_index
+        r.toolUseResult.agentId as subagent_id,
+        unnest(coalesce(r.message.content, [])) as block,
+        generate_subscripts(coalesce(r.message.content, []), 1) as block_index
     from parsed
-),
-
-results as (
-    select
-        blocks.* exclude (block),
-        block.tool_use_id,
-        coalesce(block.is_error, false) as is_error,
-        case when json_type(block.content) = 'VARCHAR' then block.content ->> '$' end as result_text,
-        block.content as result_json
-    from blocks
-    where block.type = 'tool_result' and block.tool_use_id is not null
 ),
 
 final as (
@@ -64,13 +53,16 @@ final as (
         agent_id,
         is_sidechain,
         created_at,
-        tool_use_id,
-        is_error,
-        coalesce(strlen(result_text), strlen(result_json::varchar), 0) as result_bytes,
+        block.tool_use_id,
+        coalesce(block.is_error, false) as is_error,
+        coalesce(strlen(block.content), 0) as result_bytes,
         -- a large output Claude Code keeps in <session>/tool-results/: the path, not the file
-        nullif(regexp_extract(result_text, '<persisted-output>.*?saved to: (\S+)', 1), '') as persisted_output_path,
+        case when starts_with(block.content, '<persisted-output>')
+            then nullif(regexp_extract(block.content, 'saved to: (\S+)', 1), '')
+        end as persisted_output_path,
         subagent_id
-    from results
+    from blocks
+    where block.type = 'tool_result' and block.tool_use_id is not null
 )
 
 select * from final
