@@ -61,6 +61,8 @@ def _print_hit(hit, mode: str, indent: str = "") -> None:
         out.print(f"{indent}  [italic]{escape(title)}[/]", highlight=False)
     for line in textwrap.wrap(hit.snippet, width) or [""]:
         out.print(f"{indent}  {escape(line)}", highlight=False)
+    if not indent:  # grouped hits have their session's id and command above them
+        out.print(f"  [dim]session {hit.session_id} · chatlake show {hit.session_id[:8]}[/]", highlight=False)
 
 
 def search_command(
@@ -118,6 +120,7 @@ def search_command(
             title, room = hits[0].title or sid, max(out.size.width - len(sid) - 2, 20)
             title = title if len(title) <= room else title[:room - 1] + "…"  # with its id, one line
             out.print(f"[bold cyan]{escape(title)}[/]  [dim]{sid}[/]", highlight=False)
+            out.print(f"  [dim]open it: chatlake show {sid[:8]}[/]", highlight=False)
             for hit in hits:
                 _print_hit(hit, result.mode, indent="  ")
         return

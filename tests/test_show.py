@@ -266,3 +266,14 @@ def test_real_session_with_sub_agents(tmp_path):
     assert "⧉ Agent  Research Claude Code plan mode" in text
     # run in its project folder (this corpus wrote its cwd without the leading slash)
     assert "cd -experiments/worktrees && claude --resume ef958aa1-0e93-49f0-bb71-150f63befcd1" in text
+
+
+def test_search_hits_name_the_show_command(warehouse):
+    latest = warehouse["latest"].session_id
+    hits = runner.invoke(app, ["search", "deploy", "--text", "--db", str(warehouse["db"])])
+    assert hits.exit_code == 0, hits.output
+    assert f"session {latest} · chatlake show {latest[:8]}" in hits.stdout
+    grouped = runner.invoke(app, ["search", "deploy", "--text", "--session", "--db", str(warehouse["db"])])
+    assert f"open it: chatlake show {latest[:8]}" in grouped.stdout
+    # the command it prints opens that session
+    assert as_json(warehouse, latest[:8])["session_id"] == latest
