@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from altair.utils.schemapi import validate_jsonschema
+from altair.vegalite.v6.schema import core
+
 from browser_support import load, screenshot
 from chatlake.api import import_transcripts
 from chatlake.cli import app
@@ -69,7 +72,7 @@ def specs(html: str) -> dict[str, dict]:
 
 
 def values(spec: dict) -> list[dict]:
-    return spec["data"]["values"] if "data" in spec else spec["layer"][0]["data"]["values"]
+    return spec["datasets"]["rows"]
 
 
 # -- pure rules -------------------------------------------------------------------------------------
@@ -114,6 +117,9 @@ def test_report_is_one_self_contained_page(warehouse, monkeypatch, tmp_path):
     assert not re.search(r"@import|url\(\s*['\"]?https?:", html)
     drawn = specs(html)
     assert set(drawn) == set(CHARTS)  # every chart has data on this warehouse
+    schema = core.load_schema()
+    for spec in drawn.values():  # valid Vega-Lite (the report writes them unchecked, for speed)
+        validate_jsonschema(spec, schema)
     for name in ("api", "web", "billing", "old", "chatgpt"):
         assert name in {r["project"] for r in values(drawn["prompts-per-day"])}
     assert "Most expensive sessions" in html and "Longest sessions" in html
