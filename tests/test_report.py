@@ -23,6 +23,7 @@ from chatlake.generate import TranscriptGenerator
 from chatlake.generate_exports import ExportGenerator, write_zip
 from chatlake.report.filters import BadReportOption, make_filters
 from chatlake.report.retention import classify, cleanup_period_days, deleted, expiring
+from conftest import CORPUS
 
 runner = CliRunner()
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
@@ -197,3 +198,24 @@ def test_a_show_page_draws_in_a_real_browser(warehouse, tmp_path):
     assert loaded.console == [] and loaded.resources == []
     assert f"claude --resume {sid}" in loaded.dom and 'class="human prompt"' in loaded.dom
     artifact(screenshot(page, tmp_path / "show.png", height=1600))
+
+
+@pytest.mark.skipif(not (CORPUS / "claude-code-log-iansherr-fork").is_dir(),
+                    reason="the public transcript corpus is absent")
+def test_report_of_real_transcripts(monkeypatch, tmp_path):
+    """Real transcripts of several projects (Claude Code 1.0.x to 2.1.x): every chart draws from them."""
+    root = CORPUS / "claude-code-log-iansherr-fork/test/test_data/real_projects"
+    db = tmp_path / "corpus.duckdb"
+    import_transcripts([root], db)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    page = tmp_path / "corpus.html"
+    result = runner.invoke(app, ["report", "--db", str(db), "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    drawn = specs(html)
+    assert {"prompts-per-day", "tokens-per-day", "cost-per-day", "tools", "blocks"} <= set(drawn)
+    projects = {r["project"] for r in values(drawn["prompts-per-day"])}
+    assert {"worktrees", "claude-code-log", "coderabbit-review-helper"} <= projects
+    assert {"Bash", "Read"} <= {r["tool"] for r in values(drawn["tools"])}
+    # their files are in the corpus still: nothing is kept only by chatlake
+    assert "0 sessions whose transcript Claude Code has already deleted" in html
