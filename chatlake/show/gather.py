@@ -102,8 +102,7 @@ def claude_code_events(records: list[_Record]) -> list[Event]:
     for record in records:
         if record.agent_id is not None:
             by_agent.setdefault(record.agent_id, []).append(record)
-    events = _thread_events(main, by_agent)
-    return events
+    return _thread_events(main, by_agent)
 
 
 def _first_copies(records: list[_Record]) -> list[_Record]:
