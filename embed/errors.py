@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chatlake.errors import ChatlakeError
+from chatlake.core.errors import ChatlakeError, UsageError
+from chatlake.vectorstore.base import TargetError  # noqa: F401  (the store's errors reach embed's callers)
 
 if TYPE_CHECKING:
     from chatlake.embed.api import EmbedSummary
@@ -14,12 +15,8 @@ class EmbedError(ChatlakeError):
     """Base class of the embed step's errors."""
 
 
-class ConfigError(EmbedError):
+class ConfigError(EmbedError, UsageError):
     """A flag or variable that cannot work (exit 2)."""
-
-
-class TargetError(EmbedError):
-    """The vector store cannot be reached, or its schema does not fit."""
 
 
 class ApiError(EmbedError):

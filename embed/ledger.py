@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from chatlake.db import connect, table_exists
-from chatlake.errors import DatabaseLocked
+from chatlake.core.db import connect, table_exists
+from chatlake.core.errors import DatabaseLocked
 
 SCHEMA_SQL = """
 create schema if not exists embed;

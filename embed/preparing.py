@@ -21,9 +21,9 @@ import threading
 from typing import Iterator, Sequence
 
 from chatlake.embed.batching import Prepared, Tokenizer, fit
-from chatlake.embed.redact import Redaction, Redactions, redact
+from chatlake.core.redact import Redaction, Redactions, redact
 from chatlake.embed.select import Pending
-from chatlake.forking import detach, kill
+from chatlake.core.process import detach, kill
 
 # Fewer texts than this are prepared here: a fork is not worth it.
 CHILD_MIN_TEXTS = 8192

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from chatlake.db import table_exists
-from chatlake.errors import ChatlakeError
+from chatlake.core.db import table_exists
+from chatlake.core.errors import ChatlakeError
+from chatlake.vectorstore.base import MESSAGE_COLUMNS
 
-MESSAGE_COLUMNS = ("message_uuid", "session_id", "message_index", "created_at", "kind", "content", "content_hash",
-                   "project_path", "git_branch", "source", "warehouse_id")
 # created_at as microseconds since 1970 (UTC), named as the column.
 EPOCH_US = "epoch_us(created_at) as created_at"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -41,9 +40,11 @@ def _kinds_sql(kinds: tuple[str, ...]) -> tuple[str, list]:
     return ", ".join("?" for _ in kinds), list(kinds)
 
 
-def pending_texts(con, *, kinds: tuple[str, ...], model: str, dimensions: int, target: str,
-                  include_failed: bool = False, use_ledger: bool = True) -> list[Pending]:
-    """Distinct non-blank texts of the chosen kinds that the ledger does not record as pushed (or failed)."""
+def pending_texts_sql(con, *, kinds: tuple[str, ...], model: str, dimensions: int, target: str,
+                      include_failed: bool = False, use_ledger: bool = True) -> tuple[str, list]:
+    """The rule of what is still to embed, as a query of (content_hash, content): distinct non-blank
+    texts of the chosen kinds that the ledger does not record as pushed (or refused). `embed` sends
+    these; `status` counts them."""
     require_mart(con)
     marks, params = _kinds_sql(kinds)
     skip = []
@@ -54,8 +55,7 @@ def pending_texts(con, *, kinds: tuple[str, ...], model: str, dimensions: int, t
         skip.append("select content_hash from embed.failures where target = ? and model = ? and dimensions = ?")
         params += [target, model, dimensions]
     anti = f"and content_hash not in ({' union all '.join(skip)})" if skip else ""
-    rows = con.execute(
-        f"""
+    return f"""
         select content_hash, min({_without_nul("content")}) as content
         from main.human_messages
         where kind in ({marks})
@@ -63,11 +63,13 @@ def pending_texts(con, *, kinds: tuple[str, ...], model: str, dimensions: int, t
           and trim(content) <> ''
           {anti}
         group by content_hash
-        order by content_hash
-        """,
-        params,
-    ).fetchall()
-    return [Pending(h, c) for h, c in rows]
+        """, params
+
+
+def pending_texts(con, **rule) -> list[Pending]:
+    """The texts still to embed (see pending_texts_sql), in hash order."""
+    sql, params = pending_texts_sql(con, **rule)
+    return [Pending(h, c) for h, c in con.execute(f"{sql} order by content_hash", params).fetchall()]
 
 
 _UNTOUCHED = ("message_index", "created_at", "content_hash")

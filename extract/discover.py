@@ -1,4 +1,4 @@
-"""Find Claude Code transcript files under source roots."""
+"""Find transcript files (Claude Code's, and Codex's and Gemini CLI's: see agents.kinds) under source roots."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-# Workflow journals share the .jsonl suffix but hold run events, not transcript records.
-NOT_TRANSCRIPTS = frozenset({"journal.jsonl"})
+from chatlake.extract.agents.kinds import CLAUDE_CODE, NOT_TRANSCRIPTS, transcript_kind
 
 
 @dataclass(frozen=True)
@@ -17,13 +16,15 @@ class FileStat:
     """A transcript file as seen by one stat call.
 
     `path` names the file in raw.* and in messages (see `source_name`); `os_path` is the name to
-    open it by when that differs, for a path holding bytes that are not UTF-8.
+    open it by when that differs, for a path holding bytes that are not UTF-8. `kind` is the tool
+    that wrote it (agents.kinds).
     """
 
     path: str
     size: int
     mtime_ns: int
     os_path: str = ""
+    kind: str = CLAUDE_CODE
 
     @property
     def open_path(self) -> str:
@@ -39,25 +40,6 @@ def source_name(path: str) -> str:
     except UnicodeEncodeError:  # os.scandir hands such bytes over as lone surrogates
         return os.fsencode(path).decode("utf-8", "backslashreplace")
     return path
-
-
-def default_roots(environ: dict[str, str] | None = None) -> list[Path]:
-    """`~/.claude/projects` plus `projects/` under each `$CLAUDE_CONFIG_DIR` entry."""
-    env = os.environ if environ is None else environ
-    home = Path(env.get("HOME") or Path.home())
-    roots = [home / ".claude" / "projects"]
-    for entry in (env.get("CLAUDE_CONFIG_DIR") or "").split(","):
-        entry = entry.strip()
-        if entry:
-            roots.append(Path(entry).expanduser() / "projects")
-    seen: set[str] = set()
-    unique = []
-    for root in roots:
-        key = os.path.abspath(root)
-        if key not in seen:
-            seen.add(key)
-            unique.append(Path(key))
-    return unique
 
 
 def is_transcript_name(name: str) -> bool:
@@ -86,12 +68,12 @@ def discover(
     # before the next, so a folder reached directly is claimed before any link to it is followed.
     levels: dict[int, list[str]] = {}
 
-    def keep(into: dict, links: int, path: str, st: os.stat_result) -> None:
+    def keep(into: dict, links: int, path: str, st: os.stat_result, kind: str = CLAUDE_CODE) -> None:
         identity = (st.st_dev, st.st_ino)
         held = into.get(identity)
         if held is None or (links, path) < held[0]:
             name = path if path.isascii() else source_name(path)
-            into[identity] = ((links, path), FileStat(name, st.st_size, st.st_mtime_ns, "" if name == path else path))
+            into[identity] = ((links, path), FileStat(name, st.st_size, st.st_mtime_ns, "" if name == path else path, kind))
 
     def readable(path: str) -> None:
         # A transcript that cannot be opened is an unreadable place like a folder without
@@ -106,10 +88,11 @@ def discover(
         root_path = os.path.abspath(root)
         links = 0 if os.path.realpath(root_path) == root_path else 1
         if os.path.isfile(root_path):
-            if root_path.endswith(".jsonl"):
+            root_kind = transcript_kind(root_path) or (CLAUDE_CODE if root_path.endswith(".jsonl") else None)
+            if root_kind is not None:
                 try:
                     readable(root_path)
-                    keep(found, links, root_path, os.stat(root_path))
+                    keep(found, links, root_path, os.stat(root_path), root_kind)
                 except OSError as exc:
                     failed(root_path, exc)
             continue
@@ -132,9 +115,9 @@ def discover(
                                 stack.append(entry.path)
                             elif entry.is_symlink() and entry.is_dir():
                                 levels.setdefault(links + 1, []).append(entry.path)
-                            elif is_transcript_name(entry.name) and entry.is_file():
+                            elif (kind := transcript_kind(entry.path)) is not None and entry.is_file():
                                 readable(entry.path)
-                                keep(found, links + entry.is_symlink(), entry.path, entry.stat())
+                                keep(found, links + entry.is_symlink(), entry.path, entry.stat(), kind)
                             elif other is not None and other(entry.name) and entry.is_file():
                                 keep(candidates, links + entry.is_symlink(), entry.path, entry.stat())
                         except OSError as exc:

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from chatlake.extract.agents.kinds import CLAUDE_CODE
+from chatlake.extract.agents.land import AgentCounts, land_agents, plan_agents, rows_landed
+from chatlake.extract import loads
+from chatlake.extract.loads import LoadCounts
 from chatlake.extract.discover import FileStat, Walk, source_name, walk_roots
 from chatlake.extract.exports.land import ExportResult, land_exports, plan_exports
 from chatlake.extract.escapes import fix_lone_surrogates
@@ -128,20 +132,11 @@ class FileFailure:
 
 
 @dataclass
-class ExtractResult:
+class ExtractResult(LoadCounts):
     """What one load did."""
 
     load_id: int | None = None
-    files_seen: int = 0
-    files_new: int = 0
-    files_appended: int = 0
-    files_unchanged: int = 0
-    files_rewritten: int = 0
-    files_failed: int = 0
-    lines_landed: int = 0
-    lines_rejected: int = 0
     bytes_read: int = 0
-    sessions_touched: int = 0
     failures: list[FileFailure] = field(default_factory=list)
     seconds: float = 0.0
     exports: ExportResult = field(default_factory=ExportResult)
@@ -399,11 +394,7 @@ def _read_landed(con) -> dict[str, LandedState]:
 def _drop_replaced(path: str, load_id: int) -> Callable:
     """A rewritten file's earlier rows go, once its new copy was read in full."""
     def job(con) -> None:
-        con.execute(
-            "insert into raw.touched_sessions select distinct ?, session_id from raw.lines"
-            " where source_file = ? and load_id <> ? and session_id is not null",
-            [load_id, path, load_id],
-        )
+        loads.touch_replaced(con, load_id, path)
         con.execute("delete from raw.lines where source_file = ? and load_id <> ?", [path, load_id])
         con.execute("delete from raw.rejected_lines where source_file = ? and load_id <> ?", [path, load_id])
     return job
@@ -486,6 +477,25 @@ def _write_states(con, states: list[tuple]) -> None:
     )
 
 
+def _land_agents(con, load_id: int, agent_plan, result: ExtractResult, on_progress: ProgressFn | None,
+                 done: int, total: int) -> None:
+    """Land the agent CLIs' files and add what they did to the load's counts."""
+    counts = AgentCounts()
+    progress = None
+    if on_progress:
+        def progress(path: str, bytes_read: int) -> None:
+            on_progress(done + counts.files_new + counts.files_appended + counts.files_rewritten
+                        + counts.files_unchanged + counts.files_failed, total, result.bytes_read + bytes_read, path)
+    land_agents(con, load_id, agent_plan, counts, progress)
+    result.files_new += counts.files_new
+    result.files_appended += counts.files_appended
+    result.files_unchanged += counts.files_unchanged
+    result.files_rewritten += counts.files_rewritten
+    result.files_failed += counts.files_failed
+    result.bytes_read += counts.bytes_read
+    result.failures.extend(FileFailure(path, error) for path, error in counts.failures)
+
+
 def extract(con, roots: list[Path], on_progress: ProgressFn | None = None,
             source_kind: str | None = None, walk: Walk | None = None,
             on_load: Callable[[], None] | None = None, rescan: bool = False) -> ExtractResult:
@@ -539,8 +549,12 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
         ensure_raw_schema(con)
         landed = _read_landed(con)
         export_plan = plan_exports(con, roots, export_candidates, source_kind, result.exports)
+        # Codex's and Gemini CLI's files land in their own tables, in this same transaction.
+        agent_plan = plan_agents(con, [s for s in stats if s.kind != CLAUDE_CODE], rescan)
         todo = []
         for stat in stats:
+            if stat.kind != CLAUDE_CODE:
+                continue
             action = plan(stat.size, stat.mtime_ns, landed.get(stat.path))
             if rescan and action is not Action.NEW:
                 action = Action.REWRITTEN
@@ -548,23 +562,21 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
                 result.files_unchanged += 1
             else:
                 todo.append((stat, action))
-        if not todo and not export_plan.todo and not result.exports.failures:
+        if not todo and not export_plan.todo and not result.exports.failures and not agent_plan.todo \
+                and not agent_plan.moves:
             # Nothing to land: leave no trace, not even a load id. Unreadable places the walk met
             # are in the result's failures; they change nothing in the warehouse.
             con.execute("rollback")
             result.seconds = time.monotonic() - started
+            result.files_unchanged += agent_plan.unchanged + agent_plan.duplicates
             if on_progress:
                 on_progress(len(stats), len(stats), 0, "")
             return result
         if on_load:
             on_load()
 
-        load_id = con.execute("select coalesce(max(load_id), 0) + 1 from raw.loads").fetchone()[0]
+        load_id = loads.open_load(con, wall_started, [source_name(str(r)) for r in roots])
         result.load_id = load_id
-        con.execute(
-            "insert into raw.loads (load_id, started_at, roots) values (?, ?, ?)",
-            [load_id, wall_started, [source_name(str(r)) for r in roots]],
-        )
         writer = _Writer(con)
         buffer = _Buffer()
         states: list[tuple] = []
@@ -586,47 +598,23 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
         writer.finish()
         writer = None
         _write_states(con, states)
+        _land_agents(con, load_id, agent_plan, result, on_progress, done, total)
         land_exports(con, load_id, export_plan, result.exports)
         result.files_failed += len(result.exports.failures)
         result.failures.extend(FileFailure(path, error) for path, error in result.exports.failures)
-        # A session is touched by its own new lines, and by a new `summary` record (which has no
-        # sessionId) that points at one of its messages: that summary may become its title.
-        # Only sessions landed by earlier loads need the second lookup, which reads the JSON of
-        # the load's summary records (scattered through a first import, that is every line).
-        con.execute(
-            "insert into raw.touched_sessions select distinct load_id, session_id from raw.lines"
-            " where load_id = ? and session_id is not null",
-            [load_id],
-        )
-        if con.execute("select count(*) > 0 from raw.lines where load_id < ?", [load_id]).fetchone()[0]:
-            con.execute(
-                """
-                insert into raw.touched_sessions
-                select distinct $1, session_id from raw.lines
-                where load_id < $1 and session_id is not null and uuid in (
-                    select line ->> 'leafUuid' from raw.lines where load_id = $1 and record_type = 'summary'
-                )
-                and session_id not in (select session_id from raw.touched_sessions where load_id = $1)
-                """,
-                [load_id],
-            )
+        loads.touch_sessions(con, load_id)
         result.lines_landed, result.lines_rejected, result.sessions_touched = con.execute(
             "select (select count(*) from raw.lines where load_id = $1),"
             " (select count(*) from raw.rejected_lines where load_id = $1),"
             " (select count(distinct session_id) from raw.touched_sessions where load_id = $1)",
             [load_id],
         ).fetchone()
-        con.execute(
-            """
-            update raw.loads set finished_at = ?, files_seen = ?, files_new = ?, files_appended = ?,
-                files_unchanged = ?, files_rewritten = ?, files_failed = ?, lines_landed = ?,
-                lines_rejected = ?, bytes_read = ?
-            where load_id = ?
-            """,
-            [datetime.now(timezone.utc), result.files_seen, result.files_new, result.files_appended, result.files_unchanged,
-             result.files_rewritten, result.files_failed, result.lines_landed, result.lines_rejected,
-             result.bytes_read, load_id],
-        )
+        result.lines_landed += rows_landed(con, load_id)
+        loads.close_load(con, load_id, {
+            "files_seen": result.files_seen, "files_new": result.files_new, "files_appended": result.files_appended,
+            "files_unchanged": result.files_unchanged, "files_rewritten": result.files_rewritten,
+            "files_failed": result.files_failed, "lines_landed": result.lines_landed,
+            "lines_rejected": result.lines_rejected, "bytes_read": result.bytes_read})
         con.execute("commit")
         con.execute("checkpoint")  # now, while zstd is forced (see `extract`), not at close
     except BaseException:

@@ -1,6 +1,7 @@
 """The raw layer's schema, as numbered migrations recorded in the warehouse.
 
-The extractor owns the `raw` schema; dbt only reads it. Each change to it is a migration with the
+The extractor owns the `raw` schema; dbt only reads it (dbt's own state is in `build`, made by
+macros/build_state.sql, which also moves the two tables migration 1 once made in `raw`). Each change to it is a migration with the
 next number, applied once, in order, inside the load's transaction, and recorded in
 raw.schema_migrations (number, name, when, by which chatlake), as simonw/llm's migrations.py and
 dlt's _dlt_version keep theirs. A warehouse whose record holds a number this chatlake does not
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatlake.errors import ChatlakeError
+from chatlake.core.errors import ChatlakeError
+from chatlake.extract.agents.schema import AGENT_DDL
 
 
 class WarehouseTooNew(ChatlakeError):
@@ -157,21 +159,8 @@ _RAW_LAYER = [
         head varchar
     )
     """,
-    """
-    create table if not exists raw.model_watermarks (
-        model varchar primary key,
-        load_id bigint not null,
-        built_at timestamptz not null
-    )
-    """,
-    # The dbt project (chatlake.build.project_fingerprint) the whole warehouse was last built
-    # with: while it is the same, an import rebuilds only the incremental models.
-    """
-    create table if not exists raw.project_builds (
-        fingerprint varchar not null,
-        built_at timestamptz not null
-    )
-    """,
+    # raw.model_watermarks and raw.project_builds were dbt's state here: it is in `build` now
+    # (macros/build_state.sql moves the rows of a warehouse that still has them).
 ]
 
 
@@ -179,6 +168,7 @@ MIGRATIONS = (
     Migration(1, "raw layer: lines, files, loads, exports, watermarks", tuple(_RAW_LAYER)),
     # Warehouses made before the tail of what was landed was fingerprinted.
     Migration(2, "raw.files.tail_sha", ("alter table raw.files add column if not exists tail_sha varchar",)),
+    Migration(3, "agent CLIs: raw.agent_files, raw.codex_lines, raw.gemini_records", tuple(AGENT_DDL)),
 )
 LATEST = MIGRATIONS[-1].number
 

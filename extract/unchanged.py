@@ -9,6 +9,10 @@ grown or touched file, an export among the roots, an unreadable place that was n
 is gone, the warehouse changed by anything else, a write-ahead log present) sends the import the
 usual way.
 
+The record (`.<warehouse name>.noop-cache.json`) is a disposable cache, not state: deleting it
+costs the next import one look into the warehouse, nothing else. Everything it holds is in the
+warehouse too.
+
 The record also keeps the unreadable places (a symlink loop, a folder without permission) that
 import met and reported: a later import reports only the ones that are new, so one bad entry
 fails one import, not every one after it.
@@ -49,7 +53,7 @@ class Verdict:
 
 
 def record_path(db: Path) -> Path:
-    return db.with_name(f".{db.name}.unchanged.json")
+    return db.with_name(f".{db.name}.noop-cache.json")
 
 
 def _warehouse_stamp(db: Path) -> list[int] | None:

@@ -1,8 +1,8 @@
 {#- Incremental bookkeeping shared by the marts: which sessions to recompute, and when a mart
-    has absorbed a load. The watermark is per mart and lives in raw.model_watermarks. -#}
+    has absorbed a load. The watermark is per mart and lives in build.model_watermarks. -#}
 
 {% macro mart_watermark() -%}
-    (select coalesce(max(load_id), 0) from {{ ref('stg_claude_code__model_watermarks') }}
+    (select coalesce(max(load_id), 0) from {{ ref('stg_build__model_watermarks') }}
      where model_name = '{{ this.name }}')
 {%- endmacro %}
 
@@ -39,7 +39,7 @@
 {%- endmacro %}
 
 {% macro record_watermark() -%}
-    insert or replace into {{ source('claude_code', 'model_watermarks') }}
+    insert or replace into {{ source('build', 'model_watermarks') }}
     select '{{ this.name }}', coalesce(max(load_id), 0), now() from {{ source('claude_code', 'loads') }}
 {%- endmacro %}
 
@@ -88,6 +88,14 @@
       and not exists (
         select 1 from {{ ref('stg_exports__conversations') }} as c
         where c.conversation_id = t.session_id and c.message_count > 0
+      )
+      and not exists (
+        select 1 from {{ ref('int_codex_threads') }} as c
+        where c.session_id = t.session_id and not c.is_subagent
+      )
+      and not exists (
+        select 1 from {{ ref('int_gemini_cli_sessions') }} as g
+        where g.session_id = t.session_id and g.kind <> 'subagent'
       )
     {% else %}
     select 1

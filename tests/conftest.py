@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatlake.generate import TranscriptGenerator
+from chatlake.example.transcripts import TranscriptGenerator
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
@@ -21,6 +21,8 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("CHATLAKE_DB", raising=False)
     monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
     monkeypatch.delenv("CHATLAKE_ROOTS", raising=False)
+    for name in ("CODEX_HOME", "GEMINI_CLI_HOME"):
+        monkeypatch.delenv(name, raising=False)
     yield home
 
 

@@ -11,8 +11,8 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from chatlake.api import import_transcripts
-from chatlake.generate import GeneratedTree, TranscriptGenerator, append_session_turns
+from chatlake.pipeline import import_transcripts
+from chatlake.example.transcripts import GeneratedTree, TranscriptGenerator, append_session_turns
 
 RARE = "the nightly deploy stops with error E4711 while uploading the bundle"
 KNOWN = "how do I rotate the postgres credentials without downtime"

@@ -9,10 +9,10 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from chatlake.build import dbt_work_dir, run_dbt
+from chatlake.transform.dbt import dbt_work_dir, run_dbt
 from chatlake.cli import app
-from chatlake.sqlcmd import analysis_sql, compile_analysis_sql, list_analyses
-from chatlake.errors import ChatlakeError
+from chatlake.sql import analysis_sql, compile_analysis_sql, list_analyses
+from chatlake.core.errors import ChatlakeError
 from search_support import SHARED, warehouse
 
 EXPECTED = {"prompts_per_day", "prompts_per_project", "busiest_hours", "longest_sessions", "top_slash_commands",

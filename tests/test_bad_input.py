@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
 from chatlake.extract import extract
 from helpers import messages, query

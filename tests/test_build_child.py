@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from chatlake.api import import_transcripts
-from chatlake.generate import TranscriptGenerator, append_session_turns
+from chatlake.pipeline import import_transcripts
+from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
 from helpers import cli_process, query, warehouse_snapshot
 
 
@@ -129,9 +129,9 @@ def test_ctrl_c_during_an_append_stops_cleanly_and_the_rerun_completes(tree, db,
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 def test_a_child_that_died_sends_the_build_back_to_this_process(tree, db, monkeypatch):
     from chatlake import build_child
-    from chatlake.build import INCREMENT_SELECTOR
-    from chatlake.build_child import DbtChild
-    from chatlake.db import connect
+    from chatlake.transform.dbt import INCREMENT_SELECTOR
+    from chatlake.transform.child import DbtChild
+    from chatlake.core.db import connect
     from chatlake.extract import extract
 
     import_transcripts([tree.root], db)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from conftest import CORPUS
 from helpers import query
 

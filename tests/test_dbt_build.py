@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
-from chatlake.generate import append_session_turns
+from chatlake.example.transcripts import append_session_turns
 from helpers import warehouse_snapshot
 
 

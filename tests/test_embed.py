@@ -21,7 +21,7 @@ import tiktoken
 from typer.testing import CliRunner
 
 from chatlake.cli import app
-from chatlake.config import data_dir
+from chatlake.core.settings import data_dir
 from embed_support.rest_standin import RestStandIn
 from embed_support.warehouse import (DUPLICATE, LONG, POISON, SECRET_PROMPT, SECRETS, distinct_prompts,
                                      imported_warehouse, make_warehouse, message, sha)
@@ -220,6 +220,19 @@ def test_retries_a_500(warehouse, pg_dsn, env, stub):
     assert set(stored(pg_dsn)) == set(prompt_texts(warehouse))
 
 
+def test_the_progress_hears_each_phase_before_the_counts(warehouse, pg_dsn, env, stub):
+    """Reading, connecting and preparing are named as they start: the bar does not sit at 0/N."""
+    from chatlake.embed import embed_messages, resolve_config
+
+    cfg = resolve_config(db=warehouse, target=pg_dsn, dimensions=int(DIMS), environ={**os.environ, **env})
+    heard = []
+    summary = embed_messages(cfg, on_progress=lambda s, phase=None: heard.append(phase or "counts"))
+    assert summary.ok and summary.embedded > 0
+    phases = [h for h in heard if h != "counts"]
+    assert phases[:3] == ["reading the warehouse", "connecting to the vector store", "preparing texts"]
+    assert heard.index("counts") > heard.index("preparing texts")
+
+
 def test_an_api_that_keeps_failing_stops_cleanly_and_keeps_what_was_done(warehouse, pg_dsn, env, stub):
     from chatlake.embed import embed_messages, resolve_config
     from chatlake.embed.errors import Stopped
@@ -394,7 +407,7 @@ def test_anon_role_cannot_read_the_tables(warehouse, pg_dsn, env, pg_admin):
         pg_admin.execute("reset role")
     pg_admin.execute("set role anon")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        pg_admin.execute("select * from match_messages(array_fill(0.1, array[32])::vector, 5)")
+        pg_admin.execute("select * from chatlake_search_messages('x', array_fill(0.1, array[32])::vector, 5)")
     pg_admin.execute("reset role")
     # Even a role granted select sees no row: row level security with no policy.
     pg_admin.execute("create role chatlake_reader nologin")
@@ -412,7 +425,7 @@ def test_anon_role_cannot_read_the_tables(warehouse, pg_dsn, env, pg_admin):
 
 def test_a_bulk_load_builds_the_search_indexes_once_at_the_end(warehouse, pg_dsn, env, stub, monkeypatch):
     """A first load of many texts drops the HNSW and full-text indexes and builds them at the end."""
-    import chatlake.embed.targets as targets
+    import chatlake.vectorstore.base as targets
 
     monkeypatch.setattr(targets, "BULK_ROWS", 1)  # the test warehouse is small: treat it as a bulk load
     result = embed(warehouse, pg_dsn, env)
@@ -431,7 +444,7 @@ def test_a_bulk_load_resumed_with_every_vector_in_place_does_not_rebuild_the_ind
                                                                                      monkeypatch):
     """Killed after the last push but before the ledger was written: the next run finds the
     vectors it was about to send already there, and leaves the index the schema step built."""
-    import chatlake.embed.targets as targets
+    import chatlake.vectorstore.base as targets
 
     monkeypatch.setattr(targets, "BULK_ROWS", 1)
     first = embed(warehouse, pg_dsn, env)
@@ -549,7 +562,7 @@ def test_an_unreachable_database_is_a_one_line_error_without_the_password(wareho
 def test_postgres_dying_while_hashes_are_checked_is_a_one_line_error(warehouse, pg_dsn, env, stub, pg_admin,
                                                                       monkeypatch):
     """The server ends the backend (as a shutdown does) just as the run checks a batch against it."""
-    from chatlake.embed.targets import PostgresTarget
+    from chatlake.vectorstore.postgres import PostgresTarget
 
     check = PostgresTarget.existing
 
@@ -570,7 +583,7 @@ def test_vectors_another_run_pushed_first_are_kept_once(pg_dsn):
     """Two runs racing on one hash: the second push skips it instead of failing or duplicating."""
     from array import array
 
-    from chatlake.embed.targets import PostgresTarget
+    from chatlake.vectorstore.postgres import PostgresTarget
 
     target = PostgresTarget(pg_dsn, "test")
     try:
@@ -588,7 +601,7 @@ def test_message_rows_pushed_again_are_updated_not_duplicated(pg_dsn):
     """The first push of message rows goes straight in; a push that overlaps it updates the rows it holds."""
     from datetime import datetime, timezone
 
-    from chatlake.embed.targets import PostgresTarget
+    from chatlake.vectorstore.postgres import PostgresTarget
 
     when = datetime(2025, 1, 1, tzinfo=timezone.utc)
     rows = [(f"msg-overlap-{i}", "s", i, when, "prompt", f"text {i}", sha(f"text {i}"), "/p", "main", "chatgpt", "w1")

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from chatlake.embed.api import EmbedSummary
-from chatlake.embed.cli import _Bar, moving_eta
+from chatlake.cli.embed import _Bar, moving_eta
 
 
 def test_the_eta_follows_the_recent_rate_not_the_run_average():

@@ -6,8 +6,10 @@ import pytest
 
 from chatlake.embed.batching import Prepared, batches, fit, load_tokenizer
 from chatlake.embed.client import BULK_DECODE, backoff, decode_vector, decode_vectors, retry_after
-from chatlake.embed.config import resolve_config, resolve_target, safe_dsn
-from chatlake.embed.targets import BULK_ROWS, bulk_load_pays, embedding_copy_data
+from chatlake.embed.config import resolve_config, resolve_target
+from chatlake.vectorstore.spec import safe_dsn
+from chatlake.vectorstore.base import BULK_ROWS, bulk_load_pays
+from chatlake.vectorstore.pgcopy import embedding_copy_data
 from chatlake.embed.errors import ApiError, ConfigError
 
 

@@ -14,7 +14,7 @@ import ijson
 import pytest
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
 from chatlake.extract import extract
 from chatlake.extract.exports import chatgpt, claude_ai
@@ -22,8 +22,8 @@ from chatlake.extract.exports.decide import MISSING, Verdict, judge
 from chatlake.extract.exports.detect import SourceKind, detect_kind
 from chatlake.extract.exports.files import NotAnExport, iter_conversations
 from chatlake.extract.exports.records import RejectedConversation
-from chatlake.generate import TranscriptGenerator
-from chatlake.generate_exports import ExportGenerator, write_batches, write_conversations, write_zip
+from chatlake.example.transcripts import TranscriptGenerator
+from chatlake.example.exports import ExportGenerator, write_batches, write_conversations, write_zip
 from conftest import CORPUS
 from helpers import query
 
@@ -244,8 +244,10 @@ def test_a_newer_export_adds_only_new_or_updated_conversations(tmp_path, db):
     after = dict((r[0], r[1:]) for r in query(db, "select message_uuid, message_index, session_id from human_messages"))
     assert all(after[uuid] == row for uuid, row in before.items())  # indexes are stable
     assert export_rows(db) == sorted(expected_rows([kept, grown_later, added], "chatgpt"))
-    # an unchanged export file is not even read; the older export, read again, lands nothing
-    assert import_transcripts([first], db).conversations_unchanged == 0
+    # an unchanged export file is not even read, and its conversations count as unchanged
+    # (issue 15: a no-op export run said "0 unchanged"); the older export, read again, lands nothing
+    unread = import_transcripts([first], db)
+    assert (unread.conversations_landed, unread.conversations_unchanged) == (0, 2)
     os.utime(first, ns=(first.stat().st_mtime_ns + 10**9,) * 2)
     again = extract_only(db, [first])
     assert (again.conversations_landed, again.conversations_unchanged) == (0, 2)

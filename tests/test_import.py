@@ -10,9 +10,10 @@ import time
 from rich.console import Console
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
-from chatlake.cli import _ProgressBar, app
-from chatlake.generate import TranscriptGenerator
+from chatlake.pipeline import import_transcripts
+from chatlake.cli import app
+from chatlake.cli.import_ import _ProgressBar
+from chatlake.example.transcripts import TranscriptGenerator
 from helpers import messages, query
 
 
@@ -134,3 +135,18 @@ def test_an_import_writes_nothing_to_a_stderr_that_is_no_terminal(tree, db):
 
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+def test_the_build_says_when_it_tests_in_this_process_and_in_the_forked_child(tree, db):
+    """A first import builds here; an append builds in the child forked before the load."""
+    from chatlake.example.transcripts import append_session_turns
+
+    steps: list[str] = []
+    first = import_transcripts([tree.root], db, on_step=steps.append)
+    assert first.built and "testing the marts" in steps
+    target = sorted(tree.root.rglob("*.jsonl"))[0]
+    append_session_turns(target, target.stem, ["one more question"])
+    steps.clear()
+    second = import_transcripts([tree.root], db, on_step=steps.append)
+    assert second.built and second.human_messages_added == 1
+    assert "testing the marts" in steps

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
-from chatlake.db import connect
+from chatlake.core.db import connect
 from chatlake.extract import extract, land, unchanged
-from chatlake.generate_exports import ExportGenerator, write_conversations
+from chatlake.example.exports import ExportGenerator, write_conversations
 from helpers import query
 
 

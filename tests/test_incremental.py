@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from chatlake.api import import_transcripts
-from chatlake.generate import TranscriptGenerator, append_session_turns
+from chatlake.pipeline import import_transcripts
+from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
 from helpers import cli_process, messages, query, warehouse_snapshot
 
 
@@ -218,7 +218,7 @@ def test_a_changed_project_or_a_missing_view_gets_a_whole_build(tree, db):
     target = _main_files(tree)[0]
     # the warehouse was last built by another version of the project
     with duckdb.connect(str(db)) as con:
-        con.execute("update raw.project_builds set fingerprint = 'another version'")
+        con.execute("update build.project_builds set fingerprint = 'another version'")
     append_session_turns(target, target.stem, ["after an upgrade"])
     upgraded = import_transcripts([tree.root], db)
     assert upgraded.build_scope == "project" and upgraded.ok and upgraded.human_messages_added == 1
@@ -248,7 +248,7 @@ def test_a_summary_record_titles_the_session_it_points_at(tmp_path, db):
 
 
 def test_a_rerun_with_nothing_new_answers_from_a_walk_without_opening_the_warehouse(tree, db):
-    from chatlake.errors import DatabaseLocked
+    from chatlake.core.errors import DatabaseLocked
 
     first = import_transcripts([tree.root], db)
     # another process holds the warehouse's write lock

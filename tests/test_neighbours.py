@@ -17,11 +17,11 @@ import time
 import duckdb
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
-from chatlake.db import connect
-from chatlake.errors import DatabaseLocked
-from chatlake.generate import TranscriptGenerator
+from chatlake.core.db import connect
+from chatlake.core.errors import DatabaseLocked
+from chatlake.example.transcripts import TranscriptGenerator
 from helpers import cli_process, query, warehouse_snapshot
 
 
@@ -31,7 +31,7 @@ def _cli(args: list[str]) -> subprocess.Popen:
 
 def _holder(db, seconds: float) -> subprocess.Popen:
     """Another process holding the import's advisory lock for `seconds` (as an import would)."""
-    code = ("import sys, time; from chatlake.db import warehouse_lock\n"
+    code = ("import sys, time; from chatlake.core.db import warehouse_lock\n"
             "with warehouse_lock(sys.argv[1]):\n"
             "    print('held', flush=True); time.sleep(float(sys.argv[2]))")
     # outside the repository: from its root, `import chatlake` would find the source folder

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
-from chatlake.generate import append_session_turns
+from chatlake.example.transcripts import append_session_turns
 from helpers import messages, query
 
 MY_MART = """
@@ -77,7 +77,7 @@ def test_an_upgrade_of_the_shipped_models_is_noticed(my_project, tmp_path):
     (my_project / "models" / "marts" / "sessions.sql").write_text("select 1 as session_id")
     diff = runner.invoke(app, ["project", "diff"])
     assert diff.exit_code == 1 and "differs: models/marts/sessions.sql" in diff.output
-    from chatlake.project import upgrade_notice
+    from chatlake.transform.project import upgrade_notice
 
     assert "chatlake project diff" in upgrade_notice()
     assert runner.invoke(app, ["project", "path"]).output.strip() == str(my_project.resolve())

@@ -17,10 +17,10 @@ from altair.utils.schemapi import validate_jsonschema
 from altair.vegalite.v6.schema import core
 
 from browser_support import load, screenshot
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
-from chatlake.generate import TranscriptGenerator
-from chatlake.generate_exports import ExportGenerator, write_zip
+from chatlake.example.transcripts import TranscriptGenerator
+from chatlake.example.exports import ExportGenerator, write_zip
 from chatlake.report.filters import BadReportOption, make_filters
 from chatlake.report.retention import classify, cleanup_period_days, deleted, expiring
 from conftest import CORPUS

@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import pytest
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
-from chatlake.generate import TranscriptGenerator, append_session_turns
-from chatlake.generate_exports import ExportGenerator, write_zip
+from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
+from chatlake.example.exports import ExportGenerator, write_zip
 from chatlake.show.events import Event, fold, tool_gist, visible
 from chatlake.show.resolve import AmbiguousSession, Candidate, SessionNotFound, pick
 
@@ -268,11 +268,11 @@ def test_real_session_with_sub_agents(tmp_path):
 
 
 def test_search_hits_name_the_show_command(warehouse):
-    latest = warehouse["latest"].session_id
-    hits = runner.invoke(app, ["search", "deploy", "--text", "--db", str(warehouse["db"])])
+    latest, db = warehouse["latest"].session_id, warehouse["db"]
+    hits = runner.invoke(app, ["search", "deploy", "--text", "--db", str(db)])
     assert hits.exit_code == 0, hits.output
-    assert f"session {latest} · chatlake show {latest[:8]}" in hits.stdout
-    grouped = runner.invoke(app, ["search", "deploy", "--text", "--session", "--db", str(warehouse["db"])])
-    assert f"open it: chatlake show {latest[:8]}" in grouped.stdout
+    assert f"chatlake show {latest} --db {db}" in " ".join(hits.stdout.split())
+    grouped = runner.invoke(app, ["search", "deploy", "--text", "--session", "--db", str(db)])
+    assert f"chatlake show {latest} --db {db}" in " ".join(grouped.stdout.split())
     # the command it prints opens that session
-    assert as_json(warehouse, latest[:8])["session_id"] == latest
+    assert as_json(warehouse, latest)["session_id"] == latest

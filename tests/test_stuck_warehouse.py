@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.extract.land import HUGE_LINE_MEMORY_FACTOR, huge_line_memory
 from helpers import messages, query
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chatlake.api import import_transcripts
+from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
-from chatlake.generate import TranscriptGenerator
+from chatlake.example.transcripts import TranscriptGenerator
 
 CCUSAGE = os.environ.get("CCUSAGE_BIN") or shutil.which("ccusage") or next(
     (str(p) for p in Path("/tmp").glob("*/node_modules/@ccusage/ccusage-linux-x64/bin/ccusage")

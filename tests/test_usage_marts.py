@@ -22,7 +22,7 @@ from chatlake import import_transcripts
 from chatlake.cli import app
 from chatlake.extract import unchanged
 from chatlake.extract.schema import LATEST
-from chatlake.generate import GeneratedTree, TranscriptGenerator
+from chatlake.example.transcripts import GeneratedTree, TranscriptGenerator
 from conftest import CORPUS as DEFAULT_CORPUS
 from helpers import query
 
@@ -199,8 +199,12 @@ def _as_main_wrote_it(db: Path) -> None:
             con.execute(f"drop view if exists main.{name}")
         con.execute("drop table if exists seeds.model_prices")
         con.execute("drop table raw.schema_migrations")
-        con.execute("delete from raw.model_watermarks where model in ('assistant_responses', 'tool_calls')")
-        con.execute("update raw.project_builds set fingerprint = 'the release before'")
+        # the release before kept dbt's state in raw (the build schema came with the house issue)
+        con.execute("create table raw.model_watermarks as select * from build.model_watermarks"
+                    " where model not in ('assistant_responses', 'tool_calls')")
+        con.execute("create table raw.project_builds as select 'the release before' as fingerprint, built_at"
+                    " from build.project_builds")
+        con.execute("drop schema build cascade")
     finally:
         con.close()
     record = unchanged.record_path(db)

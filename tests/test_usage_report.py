@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from chatlake.errors import BadOption, ChatlakeError
+from chatlake.core.errors import BadOption, ChatlakeError
 from chatlake.usage import make_options, usage_report
 from chatlake.usage.jsonout import dumps, ryu_float
 from chatlake.usage.options import date_bound

@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatlake.config import data_dir, resolve_db
-from chatlake.db import connect
-from chatlake.errors import ChatlakeError
+from chatlake.core.settings import data_dir, resolve_db
+from chatlake.core.db import connect
+from chatlake.core.errors import ChatlakeError
 from chatlake.report.filters import BadReportOption, ReportFilters, make_filters
 
 __all__ = ["BadReportOption", "ReportFilters", "ReportResult", "default_output", "make_filters", "write_report"]
@@ -32,9 +32,9 @@ def default_output() -> Path:
 
 def claude_dir() -> Path:
     """Where Claude Code keeps settings.json: the first config folder of the import's default roots."""
-    from chatlake.extract.discover import default_roots
+    from chatlake.core.settings import claude_code_roots
 
-    dirs = [root.parent for root in default_roots()]
+    dirs = [root.parent for root in claude_code_roots()]
     return next((d for d in dirs if (d / "settings.json").is_file()), dirs[0])
 
 
@@ -75,7 +75,7 @@ def _redact(figures) -> None:
     """Secrets out of the only free text the page holds: session titles."""
     from dataclasses import replace
 
-    from chatlake.embed.redact import redact
+    from chatlake.core.redact import redact
 
     for rows in (figures.expensive_sessions, figures.longest_sessions):
         for row in rows:

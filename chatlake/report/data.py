@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from chatlake.db import table_exists
+from chatlake.core.db import table_exists
 from chatlake.report import retention
 from chatlake.report.filters import ReportFilters, where
 

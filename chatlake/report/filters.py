@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from chatlake.errors import ChatlakeError
+from chatlake.core.errors import UsageError
 
 SOURCES = ("claude_code", "chatgpt", "claude_ai", "codex", "gemini")
 
 
-class BadReportOption(ChatlakeError):
+class BadReportOption(UsageError):
     """A filter's value cannot be used: a usage error (exit 2)."""
 
 

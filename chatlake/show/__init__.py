@@ -6,8 +6,8 @@ import json
 import os
 from dataclasses import replace
 
-from chatlake.config import resolve_db
-from chatlake.db import connect
+from chatlake.core.settings import resolve_db
+from chatlake.core.db import connect
 from chatlake.show.events import Conversation, Event, visible
 from chatlake.show.resolve import AmbiguousSession, Candidate, SessionNotFound
 
@@ -39,7 +39,7 @@ def load_conversation(ref: str | None = None, *, db: str | os.PathLike | None = 
 
 def redacted(conv: Conversation) -> Conversation:
     """`conv` with every secret shape (API keys, tokens, passwords) replaced, for a page to share."""
-    from chatlake.embed.redact import redact
+    from chatlake.core.redact import redact
 
     def clean(text: str | None) -> str | None:
         return redact(text).text if text else text

@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from chatlake.errors import ChatlakeError
+from chatlake.core.errors import UsageError
 
 # Candidates listed for an ambiguous prefix, newest first.
 MAX_CANDIDATES = 10
 
 
-class SessionNotFound(ChatlakeError):
+class SessionNotFound(UsageError):
     """No session has that id or prefix (or none matches --project): a usage error."""
 
 
-class AmbiguousSession(ChatlakeError):
+class AmbiguousSession(UsageError):
     """A prefix that several sessions start with; the candidates are listed, newest first."""
 
     def __init__(self, prefix: str, candidates: list["Candidate"], more: int = 0) -> None:

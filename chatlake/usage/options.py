@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from chatlake.errors import BadOption
+from chatlake.core.errors import BadOption
 
 KINDS = ("daily", "weekly", "monthly", "session", "blocks")
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")

@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatlake.config import resolve_db
-from chatlake.db import connect
+from chatlake.core.settings import resolve
+from chatlake.core.db import connect
 from chatlake.usage import warehouse
 from chatlake.usage.blocks import BLOCK_HOURS, block_json, iso_ms, make_blocks
 from chatlake.usage.options import KINDS, ReportOptions
@@ -29,12 +29,13 @@ class Report:
 
 
 def usage_report(kind: str, db: str | Path | None = None, opts: ReportOptions | None = None,
-                 wait: float = 0.0) -> Report:
+                 wait: bool | float | None = None) -> Report:
     """The `kind` report (daily, weekly, monthly, session or blocks) of the warehouse `db`."""
     if kind not in KINDS:
         raise ValueError(f"unknown report {kind!r}")
     opts = opts or ReportOptions()
-    con = connect(resolve_db(db), read_only=True, wait=wait)
+    settings = resolve(db=db, wait=wait)
+    con = connect(settings.db, read_only=True, wait=settings.wait)
     try:
         warehouse.require_responses(con)
         tz = warehouse.resolve_timezone(con, opts.timezone)

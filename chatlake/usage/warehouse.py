@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatlake.db import table_exists
-from chatlake.errors import ChatlakeError
+from chatlake.core.db import table_exists
+from chatlake.core.errors import ChatlakeError
 from chatlake.usage.options import ReportOptions
 
 HOUR_MS = 3_600_000
@@ -107,7 +107,7 @@ def resolve_timezone(con, name: str | None) -> str:
         return con.execute("select current_setting('TimeZone')").fetchone()[0]
     known = con.execute("select count(*) from pg_timezone_names() where name = ?", [name]).fetchone()[0]
     if not known:
-        from chatlake.errors import BadOption
+        from chatlake.core.errors import BadOption
 
         raise BadOption(f"invalid value for --timezone {name!r}: expected an IANA time zone such as"
                         " UTC or Europe/Berlin, or local")

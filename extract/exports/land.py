@@ -17,7 +17,7 @@ from pathlib import Path
 
 import ijson
 
-from chatlake.errors import ChatlakeError
+from chatlake.core.errors import UsageError
 from chatlake.extract.exports import chatgpt, claude_ai
 from chatlake.extract.exports.decide import MISSING, Verdict, file_changed, judge
 from chatlake.extract.exports.detect import SourceKind, detect_kind
@@ -83,7 +83,7 @@ class ExportResult:
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
-class UnknownSourceKind(ChatlakeError):
+class UnknownSourceKind(UsageError):
     """`--source-kind` (or $CHATLAKE_SOURCE_KIND) names no known export kind."""
 
 
@@ -112,8 +112,9 @@ def plan_exports(con, roots: list[Path], in_folders: dict, source_kind: str | No
     forced = parse_kind(source_kind)
     files, errors = find_exports(roots, in_folders)
     result.failures.extend(errors)
-    landed = {r[0]: (r[1], r[2]) for r in con.execute(
-        "select source_file, size, mtime_ns from raw.export_files").fetchall()}
+    rows = con.execute("select source_file, size, mtime_ns, conversations from raw.export_files").fetchall()
+    landed = {r[0]: (r[1], r[2]) for r in rows}
+    held = {r[0]: r[3] for r in rows}
     todo = []
     for f in files:
         changed = file_changed(f.size, f.mtime_ns, landed.get(f.path))
@@ -123,6 +124,8 @@ def plan_exports(con, roots: list[Path], in_folders: dict, source_kind: str | No
         result.files_seen += 1
         if changed:
             todo.append(f)
+        else:  # not opened: its conversations are the ones its last load kept
+            result.conversations_unchanged += held.get(f.path) or 0
     return ExportPlan(todo, forced)
 
 
@@ -250,9 +253,6 @@ def land_exports(con, load_id: int, plan: ExportPlan, result: ExportResult) -> N
             "insert or replace into raw.export_files select ?, ?, ?, ?, ?,"
             " coalesce((select first_load_id from raw.export_files where source_file = ?), ?), ?",
             [*state[:5], state[0], state[5], state[6]])
-    con.execute(
-        "insert into raw.touched_sessions select distinct load_id, conversation_id from raw.export_conversations"
-        " where load_id = ?", [load_id])
     result.conversations_landed, result.conversations_rejected = con.execute(
         "select (select count(*) from raw.export_conversations where load_id = $1),"
         " (select count(*) from raw.rejected_conversations where load_id = $1)", [load_id]).fetchone()

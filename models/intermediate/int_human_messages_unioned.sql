@@ -1,6 +1,6 @@
 {#-
-    Human messages of every source in one shape: Claude Code (deduplicated replays) and chat
-    exports. An export message copied into another conversation counts once, in the conversation
+    Human messages of every source in one shape: Claude Code (deduplicated replays), Codex CLI,
+    Gemini CLI and chat exports. An export message copied into another conversation counts once, in the conversation
     that had it first. `ordered_at` orders messages within a session: the record time for Claude
     Code, none for exports, whose branch position (`byte_offset`) is the order.
 -#}
@@ -60,10 +60,55 @@ exports as (
     where copy_rank = 1
 ),
 
+codex as (
+    select
+        message_uuid,
+        session_id,
+        created_at,
+        created_at as ordered_at,
+        kind,
+        content,
+        image_count,
+        project_path,
+        git_branch,
+        cli_version as claude_version,
+        source_file,
+        byte_offset,
+        load_id,
+        'codex' as source
+    from {{ ref('int_codex_user_messages_classified') }}
+    where is_human
+),
+
+gemini_cli as (
+    select
+        message_uuid,
+        session_id,
+        created_at,
+        created_at as ordered_at,
+        kind,
+        content,
+        image_count,
+        project_path,
+        null::varchar as git_branch,
+        null::varchar as claude_version,
+        source_file,
+        -- a `.json` document's messages share one offset: their place in the session orders them
+        position as byte_offset,
+        load_id,
+        'gemini_cli' as source
+    from {{ ref('int_gemini_cli_user_messages_classified') }}
+    where is_human
+),
+
 unioned as (
     select * from claude_code
     union all
     select * from exports
+    union all
+    select * from codex
+    union all
+    select * from gemini_cli
 )
 
 select * from unioned

@@ -1,9 +1,13 @@
 -- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
--- depends_on: {{ ref('stg_claude_code__model_watermarks') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
 -- depends_on: {{ ref('int_assistant_records_parsed') }}
 -- depends_on: {{ ref('stg_exports__messages') }}
 -- depends_on: {{ ref('stg_exports__conversations') }}
 -- depends_on: {{ ref('int_model_prices') }}
+-- depends_on: {{ ref('int_codex_token_usage') }}
+-- depends_on: {{ ref('int_codex_threads') }}
+-- depends_on: {{ ref('int_gemini_cli_token_usage') }}
+-- depends_on: {{ ref('int_gemini_cli_sessions') }}
 {{
     config(
         materialized='incremental',
@@ -223,10 +227,110 @@ exports as (
     from export_messages
 ),
 
+{#- Codex CLI: each response's share of the thread's cumulative totals (int_codex_token_usage);
+    Gemini CLI: each `gemini` message's own tokens. Their input includes the cached input and
+    their output the reasoning: here input is the uncached part and cache_read the cached one, so
+    the total is the tools' own and nothing is counted twice; reasoning_tokens is part of output. -#}
+codex as (
+    select
+        usage.response_id,
+        'codex' as source,
+        usage.session_id,
+        null::varchar as agent_id,
+        coalesce(threads.is_subagent, false) as is_sidechain,
+        null::varchar as message_id,
+        null::varchar as request_id,
+        usage.model,
+        usage.created_at,
+        threads.project_path,
+        threads.git_branch,
+        threads.cli_version as claude_version,
+        null::varchar as text,
+        false as has_thinking,
+        0 as tool_use_count,
+        null::varchar as stop_reason,
+        false as is_synthetic,
+        false as is_api_error,
+        usage.created_at is not null as has_usage,
+        usage.input_tokens - usage.cached_input_tokens as input_tokens,
+        usage.output_tokens,
+        0::bigint as cache_creation_tokens,
+        0::bigint as cache_creation_5m_tokens,
+        0::bigint as cache_creation_1h_tokens,
+        usage.cached_input_tokens as cache_read_tokens,
+        usage.total_tokens,
+        usage.reasoning_output_tokens as reasoning_tokens,
+        0::bigint as web_search_requests,
+        0::bigint as web_fetch_requests,
+        null::varchar as speed,
+        null::varchar as service_tier,
+        null::varchar as inference_geo,
+        null::double as recorded_cost_usd,
+        1 as record_count,
+        usage.source_file,
+        usage.byte_offset,
+        usage.load_id
+    from {{ ref('int_codex_token_usage') }} as usage
+    left join {{ ref('int_codex_threads') }} as threads on threads.session_id = usage.session_id
+    {% if is_incremental() %}
+    where usage.session_id in (select session_id from affected)
+    {% endif %}
+),
+
+gemini_cli as (
+    select
+        usage.response_id,
+        'gemini_cli' as source,
+        usage.session_id,
+        null::varchar as agent_id,
+        coalesce(sessions.kind = 'subagent', false) as is_sidechain,
+        usage.message_id,
+        null::varchar as request_id,
+        usage.model,
+        usage.created_at,
+        sessions.project_path,
+        null::varchar as git_branch,
+        null::varchar as claude_version,
+        null::varchar as text,
+        false as has_thinking,
+        0 as tool_use_count,
+        null::varchar as stop_reason,
+        false as is_synthetic,
+        false as is_api_error,
+        usage.created_at is not null as has_usage,
+        usage.fresh_input_tokens as input_tokens,
+        usage.output_tokens,
+        0::bigint as cache_creation_tokens,
+        0::bigint as cache_creation_5m_tokens,
+        0::bigint as cache_creation_1h_tokens,
+        usage.cached_input_tokens as cache_read_tokens,
+        usage.fresh_input_tokens + usage.cached_input_tokens + usage.output_tokens as total_tokens,
+        usage.reasoning_output_tokens as reasoning_tokens,
+        0::bigint as web_search_requests,
+        0::bigint as web_fetch_requests,
+        null::varchar as speed,
+        null::varchar as service_tier,
+        null::varchar as inference_geo,
+        null::double as recorded_cost_usd,
+        1 as record_count,
+        usage.source_file,
+        usage.byte_offset,
+        usage.load_id
+    from {{ ref('int_gemini_cli_token_usage') }} as usage
+    left join {{ ref('int_gemini_cli_sessions') }} as sessions on sessions.session_id = usage.session_id
+    {% if is_incremental() %}
+    where usage.session_id in (select session_id from affected)
+    {% endif %}
+),
+
 unioned as (
     select * from claude_code
     union all by name
     select * from exports
+    union all by name
+    select * from codex
+    union all by name
+    select * from gemini_cli
 ),
 
 {#- The price of each model named, matched as ccusage matches LiteLLM's names. -#}
@@ -272,6 +376,7 @@ final as (
         unioned.cache_creation_1h_tokens::bigint as cache_creation_1h_tokens,
         unioned.cache_read_tokens::bigint as cache_read_tokens,
         unioned.total_tokens::bigint as total_tokens,
+        unioned.reasoning_tokens::bigint as reasoning_tokens,
         unioned.web_search_requests::bigint as web_search_requests,
         unioned.web_fetch_requests::bigint as web_fetch_requests,
         unioned.speed,

@@ -1,5 +1,5 @@
 -- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
--- depends_on: {{ ref('stg_claude_code__model_watermarks') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
 -- depends_on: {{ ref('stg_claude_code__lines') }}
 -- depends_on: {{ ref('int_human_messages_deduped') }}
 -- depends_on: {{ ref('stg_exports__messages') }}

@@ -1,11 +1,13 @@
 -- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
--- depends_on: {{ ref('stg_claude_code__model_watermarks') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
 -- depends_on: {{ ref('stg_claude_code__lines') }}
 -- depends_on: {{ ref('int_human_messages_deduped') }}
 -- depends_on: {{ ref('stg_exports__conversations') }}
 -- depends_on: {{ ref('stg_exports__messages') }}
 -- depends_on: {{ ref('int_human_messages_unioned') }}
 -- depends_on: {{ ref('int_session_summaries') }}
+-- depends_on: {{ ref('int_codex_threads') }}
+-- depends_on: {{ ref('int_gemini_cli_sessions') }}
 {{
     config(
         materialized='incremental',
@@ -16,8 +18,9 @@
     )
 }}
 
-{#- One row per session with at least one main-thread record, and per export conversation with at
-    least one message on its visible branch. -#}
+{#- One row per session with at least one main-thread record, per Codex thread and Gemini CLI
+    session that is no sub-agent's, and per export conversation with at least one message on its
+    visible branch. -#}
 
 with lines as (
     select *
@@ -79,6 +82,24 @@ conversations as (
     {% endif %}
 ),
 
+codex_threads as (
+    select *
+    from {{ ref('int_codex_threads') }}
+    where not is_subagent
+    {% if is_incremental() %}
+        and session_id in ({{ affected_sessions() }})
+    {% endif %}
+),
+
+gemini_cli_threads as (
+    select *
+    from {{ ref('int_gemini_cli_sessions') }}
+    where kind <> 'subagent'
+    {% if is_incremental() %}
+        and session_id in ({{ affected_sessions() }})
+    {% endif %}
+),
+
 messages as (
     select
         session_id,
@@ -88,7 +109,12 @@ messages as (
         arg_min(content, byte_offset) filter (where content <> '') as first_export_prompt
     from {{ ref('int_human_messages_unioned') }}
     {% if is_incremental() %}
-    where session_id in (select session_id from activity union all select conversation_id from conversations)
+    where session_id in (
+        select session_id from activity
+        union all select conversation_id from conversations
+        union all select session_id from codex_threads
+        union all select session_id from gemini_cli_threads
+    )
     {% endif %}
     group by session_id
 ),
@@ -137,10 +163,54 @@ export_sessions as (
     left join messages on messages.session_id = conversations.conversation_id
 ),
 
+codex_sessions as (
+    select
+        codex_threads.session_id,
+        codex_threads.project_path,
+        coalesce(
+            nullif(trim(codex_threads.thread_name), ''),
+            {{ shorten("regexp_replace(trim(messages.first_prompt), '\\s+', ' ', 'g')", 80) }}
+        ) as title,
+        codex_threads.git_branch,
+        codex_threads.first_at,
+        codex_threads.last_at,
+        coalesce(messages.human_message_count, 0) as human_message_count,
+        codex_threads.record_count,
+        codex_threads.cli_version as claude_version,
+        codex_threads.source_file,
+        'codex' as source
+    from codex_threads
+    left join messages on messages.session_id = codex_threads.session_id
+),
+
+gemini_cli_sessions as (
+    select
+        gemini_cli_threads.session_id,
+        gemini_cli_threads.project_path,
+        coalesce(
+            nullif(trim(gemini_cli_threads.summary), ''),
+            {{ shorten("regexp_replace(trim(messages.first_prompt), '\\s+', ' ', 'g')", 80) }}
+        ) as title,
+        null::varchar as git_branch,
+        gemini_cli_threads.first_at,
+        gemini_cli_threads.last_at,
+        coalesce(messages.human_message_count, 0) as human_message_count,
+        gemini_cli_threads.record_count,
+        null::varchar as claude_version,
+        gemini_cli_threads.source_file,
+        'gemini_cli' as source
+    from gemini_cli_threads
+    left join messages on messages.session_id = gemini_cli_threads.session_id
+),
+
 final as (
     select * from claude_code_sessions
     union all
     select * from export_sessions
+    union all
+    select * from codex_sessions
+    union all
+    select * from gemini_cli_sessions
 )
 
 select * from final

@@ -1,7 +1,9 @@
 -- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
--- depends_on: {{ ref('stg_claude_code__model_watermarks') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
 -- depends_on: {{ ref('int_assistant_records_parsed') }}
 -- depends_on: {{ ref('int_tool_results_parsed') }}
+-- depends_on: {{ ref('int_codex_tool_calls') }}
+-- depends_on: {{ ref('int_gemini_cli_tool_calls') }}
 {{
     config(
         materialized='incremental',
@@ -83,7 +85,7 @@ results as (
     ) = 1
 ),
 
-final as (
+claude_code as (
     select
         first_calls.tool_use_id,
         'claude_code' as source,
@@ -109,6 +111,66 @@ final as (
     where first_calls.session_id in (select session_id from affected)
         or (first_calls.session_id is null and first_calls.load_id > {{ mart_watermark() }})
     {% endif %}
+),
+
+codex as (
+    select
+        tool_use_id,
+        'codex' as source,
+        session_id,
+        null::varchar as agent_id,
+        is_subagent as is_sidechain,
+        null::varchar as message_id,
+        tool_name,
+        input,
+        called_at,
+        result_at,
+        has_result,
+        is_error,
+        result_bytes,
+        null::varchar as persisted_output_path,
+        null::varchar as subagent_id,
+        source_file,
+        byte_offset,
+        load_id
+    from {{ ref('int_codex_tool_calls') }}
+    {% if is_incremental() %}
+    where session_id in (select session_id from affected)
+    {% endif %}
+),
+
+gemini_cli as (
+    select
+        tool_use_id,
+        'gemini_cli' as source,
+        session_id,
+        null::varchar as agent_id,
+        false as is_sidechain,
+        message_id,
+        tool_name,
+        input,
+        called_at,
+        result_at,
+        has_result,
+        is_error,
+        result_bytes,
+        null::varchar as persisted_output_path,
+        null::varchar as subagent_id,
+        source_file,
+        byte_offset,
+        load_id
+    from {{ ref('int_gemini_cli_tool_calls') }}
+    {% if is_incremental() %}
+    where session_id in (select session_id from affected)
+    {% endif %}
+),
+
+final as (
+    select * from claude_code
+    union all by name
+    select * from codex
+    union all by name
+    select * from gemini_cli
 )
 
 select * from final

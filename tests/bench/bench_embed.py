@@ -36,9 +36,9 @@ sys.path.insert(0, str(HERE.parent))
 from embed_support.warehouse import distinct_prompts, make_warehouse  # noqa: E402
 from openai_stub import vector_bytes  # noqa: E402
 
-from chatlake.allocator import reuse_freed_memory  # noqa: E402
+from chatlake.core.process import reuse_freed_memory  # noqa: E402
 from chatlake.embed import embed_messages, resolve_config  # noqa: E402
-from chatlake.embed.targets import pgvector_binary  # noqa: E402
+from chatlake.vectorstore.pgcopy import pgvector_binary  # noqa: E402
 
 
 def start_stub(latency: float, dimensions: int) -> tuple[subprocess.Popen, str]:

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from chatlake.extract.unchanged import record_path
-from chatlake.generate import TranscriptGenerator, append_session_turns
+from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
 
 BYTES_PER_SESSION = 340_000  # measured for the settings below
 
@@ -168,7 +168,7 @@ def main() -> None:
         assert json.loads(out)["files_appended"] == 5
         results["append5"].append(wall)
         results["dbt_startup"].append(timed([sys.executable, "-c",
-            "from chatlake.build import run_dbt; from pathlib import Path; import sys;"
+            "from chatlake.transform.dbt import run_dbt; from pathlib import Path; import sys;"
             "run_dbt(Path(sys.argv[1]), 'build', extra=['--select', 'tag:nothing-selected'])", str(db)], rss=False)[0])
         print(f"run {run + 1}: " + ", ".join(f"{k}={v[-1]:.2f}s" for k, v in results.items()) + f", rss={peak}MB", flush=True)
     med = {k: statistics.median(v) for k, v in results.items()}

@@ -34,7 +34,7 @@ from embed_support.warehouse import distinct_prompts, make_warehouse  # noqa: E4
 
 from chatlake.embed import embed_messages  # noqa: E402
 from chatlake.embed.config import resolve_config  # noqa: E402
-from chatlake.embed.targets import hnsw_index  # noqa: E402
+from chatlake.vectorstore import hnsw_index  # noqa: E402
 from chatlake.search import embed_query, search  # noqa: E402
 
 QUERIES = ["why does this query return duplicates", "refactor the failing handler", "add logging to the module",

@@ -36,7 +36,7 @@ from bench_import import generate  # noqa: E402
 
 import duckdb  # noqa: E402
 
-from chatlake.generate import append_session_turns  # noqa: E402
+from chatlake.example.transcripts import append_session_turns  # noqa: E402
 from chatlake.search import search  # noqa: E402
 
 QUERIES = {

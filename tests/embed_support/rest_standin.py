@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 TABLES = {"chatlake_messages", "chatlake_embeddings"}
-FUNCTIONS = {"chatlake_embedding_dimensions", "chatlake_existing_hashes", "match_messages"}
+FUNCTIONS = {"chatlake_embedding_dimensions", "chatlake_existing_hashes", "chatlake_search_messages"}
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from chatlake.api import import_transcripts
-from chatlake.generate import TranscriptGenerator, append_session_turns
+from chatlake.pipeline import import_transcripts
+from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
 
 COLUMNS = ("message_uuid", "session_id", "message_index", "created_at", "kind", "content", "content_hash",
            "image_count", "project_path", "git_branch", "claude_version", "source_file", "source")

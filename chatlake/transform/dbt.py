@@ -1,0 +1,168 @@
+"""Run the shipped dbt project in-process against one warehouse file."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from chatlake.core.settings import project_dir
+from chatlake.core.errors import BuildFailed, DatabaseLocked
+from chatlake.transform.release import release_duckdb
+
+# selectors.yml: the incremental models and the marts' contract tests, for an import into a warehouse
+# whose views and seed were built from this very project.
+INCREMENT_SELECTOR = "import_increment"
+
+
+@dataclass
+class BuildResult:
+    ok: bool
+    failures: list[str] = field(default_factory=list)
+    nodes_run: int = 0
+
+
+_preload: threading.Thread | None = None
+
+
+def preload_dbt() -> None:
+    """Import dbt on a daemon thread: about 2.5 s of imports that then overlap the extract,
+    which spends most of its time in DuckDB and file reads. `run_dbt` waits for it through
+    Python's import lock; an error here is left for `run_dbt` to meet and report. Once per process."""
+    global _preload
+    if _preload is not None:
+        return
+
+    def load() -> None:
+        try:
+            import dbt.cli.main  # noqa: F401
+        except Exception:  # pragma: no cover - reported by run_dbt
+            pass
+
+    _preload = threading.Thread(target=load, name="chatlake-import-dbt", daemon=True)
+    _preload.start()
+
+
+def project_fingerprint(project: Path | None = None) -> str:
+    """SHA-256 of the dbt project's files (paths and contents) and of the dbt versions in use."""
+    import hashlib
+    from importlib.metadata import version
+
+    from chatlake.transform.project import hash_files
+
+    project = project or project_dir()
+    digest = hashlib.sha256()
+    for package in ("dbt-core", "dbt-duckdb"):
+        digest.update(f"{package}=={version(package)}\n".encode())
+    hash_files(digest, project)
+    return digest.hexdigest()
+
+
+# What a build is doing, by the kind of node dbt starts: models and the seed, or tests.
+BUILDING, TESTING = "building the marts", "testing the marts"
+
+
+def phase_listener(on_phase: Callable[[str], None]) -> Callable:
+    """A dbt callback that tells `on_phase` when the build moves between building and testing."""
+    current = [BUILDING]
+
+    def listen(event) -> None:
+        if event.info.name != "NodeStart":
+            return
+        kind = getattr(getattr(event.data, "node_info", None), "resource_type", "")
+        phase = TESTING if kind in ("test", "unit_test") else BUILDING
+        if phase != current[0]:
+            current[0] = phase
+            on_phase(phase)
+    return listen
+
+
+def dbt_vars(db: Path, extract_in_dbt: bool = False) -> str:
+    """What chatlake tells its dbt project, all of it: the warehouse (profiles.yml) and whether the
+    extractor still has to run (models/load). dbt reads no environment variable of chatlake's."""
+    import json
+
+    return json.dumps({"chatlake_db": str(db), "chatlake_skip_extract": not extract_in_dbt})
+
+
+def dbt_work_dir(db: Path) -> Path:
+    """dbt's target and log folders, beside the warehouse: the project may be read-only."""
+    return db.parent / ".chatlake-dbt"
+
+
+def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra: list[str] | None = None,
+            extract_in_dbt: bool = False, selector: str | None = None, wait: float = 0.0,
+            on_phase: Callable[[str], None] | None = None) -> BuildResult:
+    """Invoke `dbt <command>` on the shipped project; failures come back as text, not output.
+
+    dbt opens the warehouse before it runs any node: while another process holds it, the
+    invocation is tried again for up to `wait` seconds, then DatabaseLocked names the holder.
+    """
+    import logging
+    import time
+
+    from dbt.cli.main import dbtRunner
+
+    from chatlake.core.db import is_lock_error, lock_message
+
+    project = project_dir()
+    work = dbt_work_dir(db)
+    args = [
+        command,
+        "--project-dir", str(project),
+        "--profiles-dir", str(project),
+        "--target-path", str(work / "target"),
+        "--log-path", str(work / "logs"),
+        "--log-level", "none",
+        "--log-level-file", "info",
+        "--no-version-check",
+        "--no-use-colors",
+        # manifest.json and run_results.json: nothing reads them (results come back in-process,
+        # partial parsing keeps its own file), and writing the manifest twice per invocation
+        # cost an append about 0.5 s
+        "--no-write-json",
+    ]
+    if full_refresh:
+        args.append("--full-refresh")
+    if selector:
+        args += ["--selector", selector]
+    if command == "build":
+        # Unit tests check the SQL, not the data: plain `dbt build` and the test suite run
+        # them; an import (which may run every few minutes) skips their ~1 s.
+        args += ["--exclude-resource-type", "unit_test"]
+    args += extra or []
+    args += ["--vars", dbt_vars(db, extract_in_dbt)]
+    deadline = time.monotonic() + wait
+    # A log file dbt cannot write (a full disk) would print Python's `--- Logging error ---` with
+    # a stack for every event; the build's own errors still reach the result.
+    quiet_logging, logging.raiseExceptions = logging.raiseExceptions, False
+    try:
+        while True:
+            try:
+                res = dbtRunner(callbacks=[phase_listener(on_phase)] if on_phase else None).invoke(args)
+            finally:
+                release_duckdb(db)
+            if not (res.exception is not None and is_lock_error(res.exception)):
+                break
+            if time.monotonic() >= deadline:
+                raise DatabaseLocked(lock_message(db, res.exception))
+            time.sleep(0.25)
+    finally:
+        logging.raiseExceptions = quiet_logging
+    if isinstance(res.exception, KeyboardInterrupt):  # dbt stops on Ctrl+C and hands it back
+        raise KeyboardInterrupt
+    if res.exception is not None:
+        text = str(res.exception).strip().splitlines() or [type(res.exception).__name__]
+        raise BuildFailed(f"dbt {command} could not run: {text[0]}")
+    failures: list[str] = []
+    nodes = 0
+    for node_result in getattr(res.result, "results", None) or []:
+        nodes += 1
+        status = str(getattr(node_result, "status", "")).lower()
+        if status in ("error", "fail", "runtimeerr", "runtime error"):
+            name = node_result.node.name
+            lines = [ln.strip() for ln in (node_result.message or status).strip().splitlines() if ln.strip()]
+            message = lines[0] if len(lines) < 2 else f"{lines[0]} ... {lines[-1]}"
+            failures.append(f"{name}: {message}")
+    return BuildResult(ok=bool(res.success) and not failures, failures=failures, nodes_run=nodes)

@@ -1,0 +1,36 @@
+"""The transform stage's state in the warehouse (schema `build`, made by macros/build_state.sql):
+which load each incremental mart has absorbed, and which project the warehouse was last built with."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from chatlake.core.db import table_exists
+
+
+def marts_behind(con, marts: tuple[str, ...]) -> bool:
+    """True when a mart is missing or has not absorbed the latest load (e.g. a build was killed)."""
+    if not all(table_exists(con, "main", m) for m in marts):
+        return True
+    if not table_exists(con, "build", "model_watermarks"):
+        return True
+    # a load that only rejected input gave the marts nothing to absorb
+    latest = con.execute(
+        "select coalesce(max(load_id), 0) from raw.loads where files_rewritten > 0 or lines_landed > 0"
+        " or load_id in (select load_id from raw.touched_sessions)").fetchone()[0]
+    rows = dict(con.execute("select model, load_id from build.model_watermarks").fetchall())
+    return any(rows.get(m, -1) < latest for m in marts)
+
+
+def built_fingerprint(con) -> str | None:
+    """The fingerprint of the project the whole warehouse was last built with (None: never, or before this release)."""
+    if not table_exists(con, "build", "project_builds"):
+        return None
+    row = con.execute("select fingerprint from build.project_builds order by built_at desc limit 1").fetchone()
+    return row[0] if row else None
+
+
+def record_project_build(con, fingerprint: str) -> None:
+    """After a whole build that passed: the next import may build the increment alone."""
+    con.execute("delete from build.project_builds")
+    con.execute("insert into build.project_builds values (?, ?)", [fingerprint, datetime.now(timezone.utc)])

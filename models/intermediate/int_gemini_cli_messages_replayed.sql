@@ -1,0 +1,90 @@
+{#-
+    The messages a Gemini CLI session holds now, replayed from its records as Gemini CLI loads
+    them (FORMAT-NOTES.md 2.4): the last write of each message id wins; `$rewindTo` drops that
+    message and every one after it (all of them for an unknown id); a checkpoint
+    (`$set.messages`, or a whole record on one line) replaces them all. When a session is in two
+    files (a `.json` migrated to `.jsonl` on resume), the `.jsonl` is read.
+-#}
+
+with records as (
+    select * from {{ ref('stg_gemini_cli__records') }}
+),
+
+files as (
+    select
+        session_id,
+        source_file,
+        row_number() over (
+            partition by session_id order by ends_with(source_file, '.jsonl') desc, max(created_at) desc nulls last, source_file
+        ) as file_rank
+    from records
+    group by session_id, source_file
+),
+
+chosen as (
+    select records.*
+    from records
+    inner join files on files.source_file = records.source_file and files.file_rank = 1
+),
+
+writes as (
+    select
+        chosen.*,
+        -- where this id first appeared, up to this write
+        min(position) over (partition by source_file, message_id order by position rows unbounded preceding) as first_position
+    from chosen
+    where record_kind = 'message' and message_id is not null
+),
+
+resets as (
+    select
+        resets.source_file,
+        resets.position,
+        resets.record_kind,
+        (select min(w.position) from writes as w
+         where w.source_file = resets.source_file and w.message_id = resets.message_id and w.position < resets.position)
+            as target_position
+    from chosen as resets
+    where resets.record_kind in ('rewind', 'checkpoint')
+),
+
+dropped as (
+    select distinct writes.source_file, writes.position
+    from writes
+    inner join resets
+        on resets.source_file = writes.source_file and resets.position > writes.position
+    where resets.record_kind = 'checkpoint' or resets.target_position is null
+       or writes.first_position >= resets.target_position
+),
+
+living as (
+    select writes.*
+    from writes
+    anti join dropped on dropped.source_file = writes.source_file and dropped.position = writes.position
+),
+
+latest as (
+    select
+        living.*,
+        min(position) over (partition by source_file, message_id) as shown_position,
+        arg_min(byte_offset, position) over (partition by source_file, message_id) as shown_offset,
+        row_number() over (partition by source_file, message_id order by position desc) as write_rank
+    from living
+),
+
+final as (
+    select
+        session_id,
+        source_file,
+        message_id,
+        message_type,
+        created_at,
+        record,
+        shown_position as position,
+        shown_offset as byte_offset,
+        load_id
+    from latest
+    where write_rank = 1
+)
+
+select * from final

@@ -1,0 +1,54 @@
+{#- One row per Gemini CLI session: its metadata as last set (`$set` updates a metadata line). -#}
+
+with records as (
+    select * from {{ ref('stg_gemini_cli__records') }}
+),
+
+messages as (
+    select * from {{ ref('int_gemini_cli_messages_replayed') }}
+),
+
+metadata as (
+    select
+        session_id,
+        arg_max(record ->> 'kind', position) filter (where record_kind = 'metadata' and record ->> 'kind' is not null) as kind,
+        arg_max(coalesce(record -> '$."$set"' ->> 'summary', record ->> 'summary'), position)
+            filter (where coalesce(record -> '$."$set"' ->> 'summary', record ->> 'summary') is not null) as summary,
+        arg_max(coalesce(record -> '$."$set"' -> 'directories', record -> 'directories') ->> '$[0]', position)
+            filter (where coalesce(record -> '$."$set"' -> 'directories', record -> 'directories') ->> '$[0]' is not null)
+            as first_directory,
+        min(created_at) filter (where record_kind = 'metadata') as started_at,
+        max(created_at) filter (where record_kind in ('metadata', 'set')) as updated_at,
+        arg_min(source_file, position) as any_file
+    from records
+    group by session_id
+),
+
+spans as (
+    select
+        session_id,
+        min(created_at) as first_message_at,
+        max(created_at) as last_message_at,
+        count(*) as message_count,
+        any_value(source_file) as source_file
+    from messages
+    group by session_id
+),
+
+final as (
+    select
+        metadata.session_id,
+        coalesce(metadata.kind, 'main') as kind,
+        metadata.summary,
+        metadata.first_directory as project_path,
+        coalesce(least(metadata.started_at, spans.first_message_at), metadata.started_at, spans.first_message_at)
+            as first_at,
+        coalesce(greatest(metadata.updated_at, spans.last_message_at), metadata.updated_at, spans.last_message_at)
+            as last_at,
+        coalesce(spans.message_count, 0) as record_count,
+        coalesce(spans.source_file, metadata.any_file) as source_file
+    from metadata
+    left join spans on spans.session_id = metadata.session_id
+)
+
+select * from final

@@ -1,0 +1,52 @@
+{#-
+    One row per Gemini CLI response with tokens (FORMAT-NOTES.md 2.6): each `gemini` message's own
+    usage, its last write per id. A rewound message was billed, so it counts although the session
+    no longer shows it. `input` includes `cached` when `total` says so (input + output + thoughts
+    + tool = total, as ccusage checks); `thoughts` are billed as output and `tool` as input.
+-#}
+
+with writes as (
+    select *
+    from {{ ref('stg_gemini_cli__records') }}
+    where record_kind = 'message' and message_type = 'gemini' and json_type(record -> 'tokens') = 'OBJECT'
+),
+
+latest as (
+    select *
+    from writes
+    qualify row_number() over (
+        partition by session_id, message_id order by ends_with(source_file, '.jsonl') desc, position desc
+    ) = 1
+),
+
+numbers as (
+    select
+        latest.*,
+        {% for field in ['input', 'output', 'cached', 'thoughts', 'tool', 'total'] %}
+        coalesce(try_cast(record -> 'tokens' ->> '{{ field }}' as bigint), 0) as t_{{ field }},
+        {% endfor %}
+        record ->> 'model' as model
+    from latest
+),
+
+final as (
+    select
+        'gemini_cli:' || session_id || ':' || message_id as response_id,
+        session_id,
+        message_id,
+        model,
+        created_at,
+        case when t_total = t_input + t_output + t_thoughts + t_tool then greatest(t_input - t_cached, 0) else t_input end
+            + t_tool as fresh_input_tokens,
+        t_cached as cached_input_tokens,
+        t_output + t_thoughts as output_tokens,
+        t_thoughts as reasoning_output_tokens,
+        t_total,
+        source_file,
+        byte_offset,
+        load_id
+    from numbers
+    where t_input + t_output + t_cached + t_thoughts + t_tool > 0
+)
+
+select * from final

