@@ -239,6 +239,12 @@ def test_markdown_and_html_pages(warehouse, tmp_path):
     assert f"claude --resume {sid}" in html
 
 
+def test_an_output_that_cannot_be_written_is_one_line(warehouse, tmp_path):
+    result = show(warehouse, "--last", "--format", "html", "-o", str(tmp_path / "no" / "such" / "page.html"))
+    assert result.exit_code == 1 and "cannot write" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_redact_hides_secrets_in_a_page_to_share(warehouse):
     latest = warehouse["latest"].session_id
     assert SECRET in show(warehouse, latest, "--format", "markdown").stdout

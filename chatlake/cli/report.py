@@ -10,6 +10,7 @@ import typer
 from chatlake.cli.common import db_option, fail, note, out
 from chatlake.core.errors import ChatlakeError
 
+
 def report_command(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="The HTML file to write (default: report.html in the data directory, ~/.local/share/chatlake)."),
     open_it: Optional[bool] = typer.Option(None, "--open", help="Open the report in the browser once written."),
