@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
 from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
+from chatlake.example.agents import CodexGenerator, GeminiGenerator
 from chatlake.example.exports import ExportGenerator, write_zip
 from chatlake.show.events import Event, fold, tool_gist, visible
 from chatlake.show.resolve import AmbiguousSession, Candidate, SessionNotFound, pick
@@ -67,6 +68,8 @@ def test_gist_is_the_command_path_or_pattern():
     assert tool_gist("Read", {"file_path": "/src/app.py", "limit": 20}) == "/src/app.py"
     assert tool_gist("Grep", {"pattern": "TODO", "path": "src"}) == "TODO in src"
     assert tool_gist("TodoWrite", {"todos": [{}, {}]}) == "2 todos"
+    assert tool_gist("shell", {"command": ["bash", "-lc", "pytest -q"]}) == "pytest -q"  # Codex's argv
+    assert tool_gist("shell", {"command": ["git", "status"]}) == "git status"
     assert tool_gist("Mystery", {"b": 1, "a": 2}) == '{"a": 2, "b": 1}'
     assert len(tool_gist("Bash", {"command": "x" * 500}, width=80)) == 80
 
@@ -220,6 +223,26 @@ def test_export_conversations_read_whole(warehouse):
     assert [e["text"] for e in other["events"] if e["kind"] == "prompt"] == [m.content for m in claude.expected]
     assert "reply" in [e["kind"] for e in other["events"]]
     assert "claude --resume" not in show(warehouse, chat.id).stdout
+
+
+def test_codex_and_gemini_sessions_read_from_the_marts(tmp_path):
+    codex = CodexGenerator(tmp_path / "codex", seed=3)
+    codex_tree = codex.write_tree(sessions=2, prompts=3)
+    gemini_tree = GeminiGenerator(tmp_path / "gemini" / "tmp", seed=4).write_tree(sessions=2, prompts=3)
+    db = tmp_path / "agents.duckdb"
+    assert import_transcripts([tmp_path / "codex" / "sessions",
+                               tmp_path / "gemini" / "tmp"], db).ok
+    for tree, source in ((codex_tree, "codex"), (gemini_tree, "gemini_cli")):
+        sid = sorted(tree.sessions)[0]
+        result = runner.invoke(app, ["show", sid, "--db", str(db), "--format", "json"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        assert data["source"] == source and data["resume_command"] is None
+        typed = [e["text"] for e in data["events"] if e["kind"] == "prompt"]
+        assert typed == [m.content for m in tree.expected if m.session_id == sid]
+        calls = [e for e in data["events"] if e["kind"] == "tool"]
+        assert calls and all(e["tool"] and e["gist"] and e["result"].endswith("bytes of output]") for e in calls)
+        assert data["events"][0]["kind"] == "prompt"
 
 
 def test_markdown_and_html_pages(warehouse, tmp_path):
