@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from altair.utils.schemapi import validate_jsonschema
+from altair.vegalite.v6.schema import core
+
 from browser_support import load, screenshot
 from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
@@ -20,6 +23,7 @@ from chatlake.example.transcripts import TranscriptGenerator
 from chatlake.example.exports import ExportGenerator, write_zip
 from chatlake.report.filters import BadReportOption, make_filters
 from chatlake.report.retention import classify, cleanup_period_days, deleted, expiring
+from conftest import CORPUS
 
 runner = CliRunner()
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
@@ -69,7 +73,7 @@ def specs(html: str) -> dict[str, dict]:
 
 
 def values(spec: dict) -> list[dict]:
-    return spec["data"]["values"] if "data" in spec else spec["layer"][0]["data"]["values"]
+    return spec["datasets"]["rows"]
 
 
 # -- pure rules -------------------------------------------------------------------------------------
@@ -114,6 +118,9 @@ def test_report_is_one_self_contained_page(warehouse, monkeypatch, tmp_path):
     assert not re.search(r"@import|url\(\s*['\"]?https?:", html)
     drawn = specs(html)
     assert set(drawn) == set(CHARTS)  # every chart has data on this warehouse
+    schema = core.load_schema()
+    for spec in drawn.values():  # valid Vega-Lite (the report writes them unchecked, for speed)
+        validate_jsonschema(spec, schema)
     for name in ("api", "web", "billing", "old", "chatgpt"):
         assert name in {r["project"] for r in values(drawn["prompts-per-day"])}
     assert "Most expensive sessions" in html and "Longest sessions" in html
@@ -191,3 +198,24 @@ def test_a_show_page_draws_in_a_real_browser(warehouse, tmp_path):
     assert loaded.console == [] and loaded.resources == []
     assert f"claude --resume {sid}" in loaded.dom and 'class="human prompt"' in loaded.dom
     artifact(screenshot(page, tmp_path / "show.png", height=1600))
+
+
+@pytest.mark.skipif(not (CORPUS / "claude-code-log-iansherr-fork").is_dir(),
+                    reason="the public transcript corpus is absent")
+def test_report_of_real_transcripts(monkeypatch, tmp_path):
+    """Real transcripts of several projects (Claude Code 1.0.x to 2.1.x): every chart draws from them."""
+    root = CORPUS / "claude-code-log-iansherr-fork/test/test_data/real_projects"
+    db = tmp_path / "corpus.duckdb"
+    import_transcripts([root], db)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    page = tmp_path / "corpus.html"
+    result = runner.invoke(app, ["report", "--db", str(db), "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    drawn = specs(html)
+    assert {"prompts-per-day", "tokens-per-day", "cost-per-day", "tools", "blocks"} <= set(drawn)
+    projects = {r["project"] for r in values(drawn["prompts-per-day"])}
+    assert {"worktrees", "claude-code-log", "coderabbit-review-helper"} <= projects
+    assert {"Bash", "Read"} <= {r["tool"] for r in values(drawn["tools"])}
+    # their files are in the corpus still: nothing is kept only by chatlake
+    assert "0 sessions whose transcript Claude Code has already deleted" in html

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +12,7 @@ from typer.testing import CliRunner
 from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
 from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
+from chatlake.example.agents import CodexGenerator, GeminiGenerator
 from chatlake.example.exports import ExportGenerator, write_zip
 from chatlake.show.events import Event, fold, tool_gist, visible
 from chatlake.show.resolve import AmbiguousSession, Candidate, SessionNotFound, pick
@@ -68,6 +68,8 @@ def test_gist_is_the_command_path_or_pattern():
     assert tool_gist("Read", {"file_path": "/src/app.py", "limit": 20}) == "/src/app.py"
     assert tool_gist("Grep", {"pattern": "TODO", "path": "src"}) == "TODO in src"
     assert tool_gist("TodoWrite", {"todos": [{}, {}]}) == "2 todos"
+    assert tool_gist("shell", {"command": ["bash", "-lc", "pytest -q"]}) == "pytest -q"  # Codex's argv
+    assert tool_gist("shell", {"command": ["git", "status"]}) == "git status"
     assert tool_gist("Mystery", {"b": 1, "a": 2}) == '{"a": 2, "b": 1}'
     assert len(tool_gist("Bash", {"command": "x" * 500}, width=80)) == 80
 
@@ -223,6 +225,26 @@ def test_export_conversations_read_whole(warehouse):
     assert "claude --resume" not in show(warehouse, chat.id).stdout
 
 
+def test_codex_and_gemini_sessions_read_from_the_marts(tmp_path):
+    codex = CodexGenerator(tmp_path / "codex", seed=3)
+    codex_tree = codex.write_tree(sessions=2, prompts=3)
+    gemini_tree = GeminiGenerator(tmp_path / "gemini" / "tmp", seed=4).write_tree(sessions=2, prompts=3)
+    db = tmp_path / "agents.duckdb"
+    assert import_transcripts([tmp_path / "codex" / "sessions",
+                               tmp_path / "gemini" / "tmp"], db).ok
+    for tree, source in ((codex_tree, "codex"), (gemini_tree, "gemini_cli")):
+        sid = sorted(tree.sessions)[0]
+        result = runner.invoke(app, ["show", sid, "--db", str(db), "--format", "json"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        assert data["source"] == source and data["resume_command"] is None
+        typed = [e["text"] for e in data["events"] if e["kind"] == "prompt"]
+        assert typed == [m.content for m in tree.expected if m.session_id == sid]
+        calls = [e for e in data["events"] if e["kind"] == "tool"]
+        assert calls and all(e["tool"] and e["gist"] and e["result"].endswith("bytes of output]") for e in calls)
+        assert data["events"][0]["kind"] == "prompt"
+
+
 def test_markdown_and_html_pages(warehouse, tmp_path):
     sid = warehouse["twins"][1].session_id
     md = show(warehouse, sid, "--format", "markdown", "--agents")
@@ -238,6 +260,12 @@ def test_markdown_and_html_pages(warehouse, tmp_path):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)  # nothing loaded from anywhere
     assert "<script" not in html
     assert f"claude --resume {sid}" in html
+
+
+def test_an_output_that_cannot_be_written_is_one_line(warehouse, tmp_path):
+    result = show(warehouse, "--last", "--format", "html", "-o", str(tmp_path / "no" / "such" / "page.html"))
+    assert result.exit_code == 1 and "cannot write" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_redact_hides_secrets_in_a_page_to_share(warehouse):
@@ -266,3 +294,14 @@ def test_real_session_with_sub_agents(tmp_path):
     assert "⧉ Agent  Research Claude Code plan mode" in text
     # run in its project folder (this corpus wrote its cwd without the leading slash)
     assert "cd -experiments/worktrees && claude --resume ef958aa1-0e93-49f0-bb71-150f63befcd1" in text
+
+
+def test_search_hits_name_the_show_command(warehouse):
+    latest, db = warehouse["latest"].session_id, warehouse["db"]
+    hits = runner.invoke(app, ["search", "deploy", "--text", "--db", str(db)])
+    assert hits.exit_code == 0, hits.output
+    assert f"chatlake show {latest} --db {db}" in " ".join(hits.stdout.split())
+    grouped = runner.invoke(app, ["search", "deploy", "--text", "--session", "--db", str(db)])
+    assert f"chatlake show {latest} --db {db}" in " ".join(grouped.stdout.split())
+    # the command it prints opens that session
+    assert as_json(warehouse, latest)["session_id"] == latest

@@ -10,13 +10,14 @@ import typer
 from chatlake.cli.common import db_option, fail, note, out
 from chatlake.core.errors import ChatlakeError
 
+
 def report_command(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="The HTML file to write (default: report.html in the data directory, ~/.local/share/chatlake)."),
     open_it: Optional[bool] = typer.Option(None, "--open", help="Open the report in the browser once written."),
     since: Optional[str] = typer.Option(None, "--since", help="Only from this day (YYYY-MM-DD) on."),
     until: Optional[str] = typer.Option(None, "--until", help="Only up to this day (inclusive)."),
     project: Optional[str] = typer.Option(None, "--project", help="Only this project (its path, or its last folders)."),
-    source: Optional[str] = typer.Option(None, "--source", help="Only this source: claude_code, chatgpt, claude_ai, codex or gemini."),
+    source: Optional[str] = typer.Option(None, "--source", help="Only this source: claude_code, chatgpt, claude_ai, codex or gemini_cli."),
     redact: Optional[bool] = typer.Option(None, "--redact", help="Replace secrets in session titles with [REDACTED:kind], to share the page."),
     db: Optional[Path] = db_option(),
 ) -> None:

@@ -16,6 +16,17 @@ from chatlake.cli.common import page as out
 from chatlake.core.errors import ChatlakeError
 from chatlake.core.settings import pager_environment
 
+
+def _write(output: Path | None, text: str) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
 def show_command(
     session: Optional[str] = typer.Argument(None, help="A session id, or its first characters (8 are enough)."),
     last: Optional[bool] = typer.Option(None, "--last", help="The most recent session (of --project, when given)."),
@@ -54,10 +65,7 @@ def show_command(
         fail(exc)
     if fmt != "terminal":
         text = render_text(conv, fmt, expand_agents=agents)
-        if output:
-            output.write_text(text, encoding="utf-8")
-        else:
-            sys.stdout.write(text)
+        _write(output, text)
         return
     from chatlake.show import terminal
 
@@ -73,7 +81,7 @@ def show_command(
         emit(plain)
         # indented blocks are padded to the width: a file or a pipe gets no trailing blanks
         text = "\n".join(line.rstrip() for line in plain.file.getvalue().splitlines()) + "\n"
-        output.write_text(text, encoding="utf-8") if output else sys.stdout.write(text)
+        _write(output, text)
         return
     with out.capture() as captured:
         emit(out)

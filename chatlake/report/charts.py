@@ -7,19 +7,24 @@ import altair as alt
 from chatlake.report.data import ReportData
 
 HEIGHT = 220
+ROWS = "rows"
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 TOKEN_KINDS = ["input", "output", "cache_write", "cache_read"]
 
 
-def _base(rows: list[dict]) -> alt.Chart:
-    # width "container": the chart takes its box's width, on a laptop as on a phone
-    return alt.Chart(alt.Data(values=rows)).properties(width="container", height=HEIGHT)
+def _base() -> alt.Chart:
+    # width "container": the chart takes its box's width, on a laptop as on a phone; the rows are
+    # put in after to_dict (altair walks every value of inline data, which takes seconds)
+    return alt.Chart(alt.NamedData(name=ROWS)).properties(width="container", height=HEIGHT)
 
 
-def _spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart's spec, its legend under it (beside it, it would squeeze the chart on a phone)."""
-    return chart.configure_legend(orient="bottom", direction="horizontal", columns=3, labelLimit=220) \
-        .configure_axisTemporal(labelOverlap=True, format="%b %d").to_dict()
+def _spec(chart: alt.TopLevelMixin, rows: list[dict]) -> dict:
+    """The chart's spec with its rows, its legend under it (beside it, it would squeeze the chart on a
+    phone). Not checked against the Vega-Lite schema here (that takes seconds): tests/test_report.py does."""
+    spec = chart.configure_legend(orient="bottom", direction="horizontal", columns=3, labelLimit=220) \
+        .configure_axisTemporal(labelOverlap=True, format="%b %d").to_dict(validate=False)
+    spec["datasets"] = {ROWS: rows}
+    return spec
 
 
 def _project_order(data: ReportData) -> list[str]:
@@ -28,7 +33,7 @@ def _project_order(data: ReportData) -> list[str]:
 
 
 def prompts_per_day(data: ReportData) -> alt.Chart:
-    return _base(data.prompts_per_day).mark_bar().encode(
+    return _base().mark_bar().encode(
         x=alt.X("day:T", title=None, timeUnit="yearmonthdate"),
         y=alt.Y("sum(prompts):Q", title="prompts"),
         # the projects in the order of their prompts, "other" last
@@ -38,7 +43,7 @@ def prompts_per_day(data: ReportData) -> alt.Chart:
 
 
 def hour_of_week(data: ReportData) -> alt.Chart:
-    return _base(data.hour_of_week).mark_rect().encode(
+    return _base().mark_rect().encode(
         # every hour and every day, also those without a prompt
         x=alt.X("hour:O", title="hour of day", scale=alt.Scale(domain=list(range(24))),
                 axis=alt.Axis(labelAngle=0, values=list(range(0, 24, 3)))),
@@ -49,7 +54,7 @@ def hour_of_week(data: ReportData) -> alt.Chart:
 
 
 def tokens_per_day(data: ReportData) -> alt.Chart:
-    return _base(data.tokens_per_day).mark_bar().encode(
+    return _base().mark_bar().encode(
         x=alt.X("day:T", title=None, timeUnit="yearmonthdate"),
         y=alt.Y("sum(tokens):Q", title="tokens", axis=alt.Axis(format="~s")),
         color=alt.Color("kind:N", title="kind", scale=alt.Scale(domain=TOKEN_KINDS)),
@@ -59,7 +64,7 @@ def tokens_per_day(data: ReportData) -> alt.Chart:
 
 
 def cost_per_day(data: ReportData) -> alt.Chart:
-    return _base(data.cost_per_day).mark_bar().encode(
+    return _base().mark_bar().encode(
         x=alt.X("day:T", title=None, timeUnit="yearmonthdate"),
         y=alt.Y("sum(cost):Q", title="US$ (API prices)", axis=alt.Axis(format="$,.2f")),
         color=alt.Color("model:N", title="model"),
@@ -69,7 +74,7 @@ def cost_per_day(data: ReportData) -> alt.Chart:
 
 def cost_by_project(data: ReportData) -> alt.Chart:
     rows = [r for r in data.cost_by_project if r["cost"]]
-    return _base(rows).mark_bar().encode(
+    return _base().mark_bar().encode(
         x=alt.X("cost:Q", title="US$ (API prices)", axis=alt.Axis(format="$,.0f")),
         y=alt.Y("project:N", title=None, sort="-x"),
         tooltip=["project:N", alt.Tooltip("project_path:N", title="path"),
@@ -78,7 +83,7 @@ def cost_by_project(data: ReportData) -> alt.Chart:
 
 
 def cache_share(data: ReportData) -> alt.Chart:
-    return _base(data.cache_share).mark_line(point=True).encode(
+    return _base().mark_line(point=True).encode(
         x=alt.X("day:T", title=None, timeUnit="yearmonthdate"),
         y=alt.Y("share:Q", title="cache reads / all input", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("day:T", title="day"), alt.Tooltip("share:Q", format=".1%")],
@@ -86,7 +91,7 @@ def cache_share(data: ReportData) -> alt.Chart:
 
 
 def blocks(data: ReportData) -> alt.Chart:
-    return _base(data.blocks).mark_bar().encode(
+    return _base().mark_bar().encode(
         x=alt.X("start:T", title="block start"),
         y=alt.Y("cost:Q", title="US$ per 5-hour block", axis=alt.Axis(format="$,.2f")),
         tooltip=[alt.Tooltip("start:T", title="start", format="%Y-%m-%d %H:%M"), alt.Tooltip("cost:Q", format="$,.2f"),
@@ -96,7 +101,7 @@ def blocks(data: ReportData) -> alt.Chart:
 
 def tools(data: ReportData) -> alt.LayerChart:
     # the rows come most-called first; an explicit order, as both layers must share it
-    base = _base(data.tools).encode(y=alt.Y("tool:N", title=None, sort=[t["tool"] for t in data.tools]))
+    base = _base().encode(y=alt.Y("tool:N", title=None, sort=[t["tool"] for t in data.tools]))
     bars = base.mark_bar().encode(
         x=alt.X("calls:Q", title="calls"),
         color=alt.Color("error_rate:Q", title="error rate", scale=alt.Scale(scheme="orangered", domain=[0, 0.25]),
@@ -114,7 +119,7 @@ def charts(data: ReportData) -> list[tuple[str, str, str, dict | None]]:
     usage_note = "API-price estimate (a subscription is billed otherwise)"
 
     def chart(cid: str, title: str, note: str, rows: list, build) -> tuple[str, str, str, dict | None]:
-        return cid, title, note, _spec(build(data)) if rows else None
+        return cid, title, note, _spec(build(data), rows) if rows else None
 
     return [
         chart("prompts-per-day", "Prompts per day", "what you typed, by project", data.prompts_per_day, prompts_per_day),

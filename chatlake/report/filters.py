@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from chatlake.core.errors import UsageError
+from chatlake.core.kinds import AGENT_SOURCES, CLAUDE_CODE
 
-SOURCES = ("claude_code", "chatgpt", "claude_ai", "codex", "gemini")
+SOURCES = (CLAUDE_CODE, "chatgpt", "claude_ai", *AGENT_SOURCES)
 
 
 class BadReportOption(UsageError):

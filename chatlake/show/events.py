@@ -11,8 +11,10 @@ HUMAN_KINDS = ("prompt", "command", "bash", "memory")
 KINDS = (*HUMAN_KINDS, "reply", "thinking", "tool", "agent", "injected")
 
 # The tools whose input has one field that says what the call did.
-GIST_FIELDS = ("command", "file_path", "notebook_path", "pattern", "path", "url", "query", "description",
-               "prompt", "skill", "subject")
+GIST_FIELDS = ("command", "cmd", "file_path", "absolute_path", "notebook_path", "pattern", "path", "url", "query",
+               "description", "prompt", "skill", "subject")
+# Codex runs a command as an argv, most often through a shell: `bash -lc "pytest -q"` reads as `pytest -q`.
+_SHELL_PREFIXES = (["bash", "-lc"], ["bash", "-c"], ["sh", "-c"], ["zsh", "-lc"], ["zsh", "-c"])
 AGENT_TOOLS = ("Task", "Agent")
 FOLD_LINES = 4
 
@@ -79,6 +81,8 @@ def tool_gist(name: str, tool_input: object, width: int = 120) -> str:
         return one_line(str(tool_input or ""), width)
     for key in GIST_FIELDS:
         value = tool_input.get(key)
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            value = value[2] if len(value) == 3 and value[:2] in _SHELL_PREFIXES else " ".join(value)
         if isinstance(value, str) and value.strip():
             gist = value
             if key == "pattern" and isinstance(tool_input.get("path"), str):

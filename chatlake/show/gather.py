@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from chatlake.core.kinds import AGENT_SOURCES, CLAUDE_CODE
 from chatlake.show.events import AGENT_TOOLS, Conversation, Event, result_text, tool_gist
 
 # Reasons (from the classifying model) of user text that the harness wrote: shown with --all.
@@ -57,6 +58,23 @@ _EXPORT_MESSAGES = """
     order by messages.position
 """
 
+# Codex CLI and Gemini CLI sessions, from the marts (their own lines are in raw tables of their
+# own): what was typed, each response's text, each tool call with its outcome. The marts keep a
+# result's size, not its text. At one instant a prompt comes first, then replies, then calls.
+_AGENT_EVENTS = """
+    select created_at, 0 as rank, message_index as position, kind, content as text,
+        null::varchar as tool, null::varchar as call_id, null::json as input, null::boolean as is_error,
+        null::bigint as result_bytes, null::boolean as has_result
+    from main.human_messages where session_id = ?
+    union all
+    select created_at, 1, byte_offset, 'reply', text, null, null, null, null, null, null
+    from main.assistant_responses where session_id = ? and nullif(trim(text), '') is not null
+    union all
+    select called_at, 2, byte_offset, 'tool', null, tool_name, tool_use_id, input, is_error, result_bytes, has_result
+    from main.tool_calls where session_id = ?
+    order by created_at nulls last, rank, position
+"""
+
 # ChatGPT's reasoning shows as thinking; the assistant's tool traffic as tool calls.
 _EXPORT_THINKING = ("thoughts", "reasoning_recap")
 
@@ -85,9 +103,11 @@ def session_row(con, session_id: str) -> Conversation:
 def gather(con, session_id: str) -> Conversation:
     """The conversation `session_id` (a full id, as in `main.sessions`), every event in order."""
     conversation = session_row(con, session_id)
-    if conversation.source == "claude_code":
+    if conversation.source == CLAUDE_CODE:
         records = [_Record(*row) for row in con.execute(_CLAUDE_CODE_RECORDS, [session_id]).fetchall()]
         conversation.events = claude_code_events(records)
+    elif conversation.source in AGENT_SOURCES:
+        conversation.events = mart_events(con.execute(_AGENT_EVENTS, [session_id] * 3).fetchall())
     else:
         rows = con.execute(_EXPORT_MESSAGES, [session_id, conversation.source]).fetchall()
         conversation.events = export_events(rows)
@@ -102,8 +122,7 @@ def claude_code_events(records: list[_Record]) -> list[Event]:
     for record in records:
         if record.agent_id is not None:
             by_agent.setdefault(record.agent_id, []).append(record)
-    events = _thread_events(main, by_agent)
-    return events
+    return _thread_events(main, by_agent)
 
 
 def _first_copies(records: list[_Record]) -> list[_Record]:
@@ -208,6 +227,25 @@ def _attach_result(call: Event | None, block: dict, line: dict, by_agent: dict[s
     if call.kind == "agent" and isinstance(outcome, dict) and isinstance(outcome.get("agentId"), str):
         call.agent_id = outcome["agentId"]
         call.events = _thread_events(by_agent.get(call.agent_id, []), {}, parent_responses)
+
+
+def mart_events(rows: list[tuple]) -> list[Event]:
+    """Events from the marts' rows (_AGENT_EVENTS), for the agent CLIs whose lines show does not read."""
+    events = []
+    for created_at, _rank, _pos, kind, text, tool, call_id, tool_input, is_error, size, has_result in rows:
+        if kind != "tool":
+            events.append(Event(kind, created_at, (text or "").strip()))
+            continue
+        try:
+            parsed = json.loads(tool_input) if isinstance(tool_input, str) else tool_input
+        except ValueError:
+            parsed = tool_input
+        parsed = parsed if isinstance(parsed, dict) else {"input": parsed} if parsed is not None else {}
+        result = f"[{size or 0:,} bytes of output]" if has_result else None
+        events.append(Event("agent" if tool in AGENT_TOOLS else "tool", created_at, tool=tool, call_id=call_id,
+                            gist=tool_gist(tool or "tool", parsed), input=parsed, result=result,
+                            is_error=bool(is_error)))
+    return events
 
 
 def export_events(rows: list[tuple]) -> list[Event]:
