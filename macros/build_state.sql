@@ -16,7 +16,10 @@
     );
     {%- for name in ['model_watermarks', 'project_builds'] %}
     {%- if execute and adapter.get_relation(database=target.database, schema='raw', identifier=name) %}
-    insert or ignore into build.{{ name }} select * from raw.{{ name }};
+    {#- project_builds has no key for `insert or ignore` to go by: DuckDB refuses it -#}
+    insert into build.{{ name }} select * from raw.{{ name }}
+    {%- if name == 'model_watermarks' %} where model not in (select model from build.{{ name }})
+    {%- else %} except select * from build.{{ name }}{% endif %};
     drop table raw.{{ name }};
     {%- endif %}
     {%- endfor %}
