@@ -115,7 +115,7 @@ def import_transcripts(
     `on_step` hears the build move between "testing the marts" and "building the marts" as dbt
     goes from models to their tests and back.
     `example` imports a small generated tree into a warehouse of its own (unless `db` names one).
-    Raises UsageError for roots that do not exist or an unknown source kind, before anything is opened.
+    Raises UsageError for an unknown source kind, before anything is opened.
     Without roots, Codex CLI's and Gemini CLI's default folders are read beside Claude Code's,
     except those of the tools in `skip_sources` (`codex`, `gemini_cli`; the config file's `skip_sources` too).
     """
@@ -133,9 +133,6 @@ def import_transcripts(
             raise UsageError("--example takes no ROOT")
         roots = [example_tree(settings.data_dir)]
         settings = settings if db else replace(settings, db=settings.example_db)
-    for root in roots or []:
-        if not Path(root).expanduser().exists():
-            raise UsageError(f"{root}: no such file or directory")
     db_path, wait = settings.db, settings.wait
     if roots:
         roots = [Path(r).expanduser() for r in roots]

@@ -16,7 +16,7 @@ from chatlake.embed.config import EmbedConfig, resolve_config
 from chatlake.embed.errors import ApiError, Interrupted, Stopped
 from chatlake.embed.ledger import Ledger, forget_model, warehouse_id
 from chatlake.embed.preparing import PreparedStream, prepare
-from chatlake.embed.redact import RULESET, Redactions
+from chatlake.core.redact import RULESET, Redactions
 from chatlake.embed.select import Pending, pending_messages, pending_texts
 from chatlake.vectorstore import Target, open_target
 from chatlake.embed.writer import Writer

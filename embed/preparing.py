@@ -21,7 +21,7 @@ import threading
 from typing import Iterator, Sequence
 
 from chatlake.embed.batching import Prepared, Tokenizer, fit
-from chatlake.embed.redact import Redaction, Redactions, redact
+from chatlake.core.redact import Redaction, Redactions, redact
 from chatlake.embed.select import Pending
 from chatlake.core.process import detach, kill
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from chatlake.embed.ledger import Ledger
-from chatlake.embed.redact import Redactions
+from chatlake.core.redact import Redactions
 from chatlake.vectorstore import Target
 
 if TYPE_CHECKING:

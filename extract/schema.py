@@ -159,21 +159,8 @@ _RAW_LAYER = [
         head varchar
     )
     """,
-    """
-    create table if not exists raw.model_watermarks (
-        model varchar primary key,
-        load_id bigint not null,
-        built_at timestamptz not null
-    )
-    """,
-    # The dbt project (chatlake.transform.dbt.project_fingerprint) the whole warehouse was last built
-    # with: while it is the same, an import rebuilds only the incremental models.
-    """
-    create table if not exists raw.project_builds (
-        fingerprint varchar not null,
-        built_at timestamptz not null
-    )
-    """,
+    # raw.model_watermarks and raw.project_builds were dbt's state here: it is in `build` now
+    # (macros/build_state.sql moves the rows of a warehouse that still has them).
 ]
 
 

@@ -16,10 +16,7 @@
     );
     {%- for name in ['model_watermarks', 'project_builds'] %}
     {%- if execute and adapter.get_relation(database=target.database, schema='raw', identifier=name) %}
-    {#- project_builds has no key for `insert or ignore` to go by: DuckDB refuses it -#}
-    insert into build.{{ name }} select * from raw.{{ name }}
-    {%- if name == 'model_watermarks' %} where model not in (select model from build.{{ name }})
-    {%- else %} except select * from build.{{ name }}{% endif %};
+    insert {{ 'or ignore ' if name == 'model_watermarks' else '' }}into build.{{ name }} select * from raw.{{ name }};
     drop table raw.{{ name }};
     {%- endif %}
     {%- endfor %}

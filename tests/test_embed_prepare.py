@@ -15,7 +15,7 @@ import pytest
 
 from chatlake.embed.batching import load_tokenizer
 from chatlake.embed.preparing import PreparedStream, prepare
-from chatlake.embed.redact import Redactions
+from chatlake.core.redact import Redactions
 from chatlake.embed.select import Pending
 from embed_support.warehouse import LONG, SECRET_PROMPT, sha
 

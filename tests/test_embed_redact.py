@@ -1,10 +1,10 @@
-"""Which secrets does a text hold? embed/redact.py on single inputs."""
+"""Which secrets does a text hold? chatlake/core/redact.py on single inputs."""
 
 from __future__ import annotations
 
 import pytest
 
-from chatlake.embed.redact import KINDS, RULES, redact
+from chatlake.core.redact import KINDS, RULES, redact
 
 # Fake secrets of the issuers' shapes, built here so that no scanner takes this file for a leak.
 A = "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8s9T0u1V2w3X4y5Z6" * 3  # letters and digits

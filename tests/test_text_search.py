@@ -109,3 +109,17 @@ def test_the_warehouse_macros_split_drop_and_stem_as_the_index_does(wh):
     indexed = query(wh["db"], "select list(term order by term) from message_terms t join human_messages m"
                               " using (message_uuid) where m.content = ?", [FAILED])[0][0]
     assert indexed == ["fail", "nightly", "runner", "test"]
+
+
+def test_each_hit_names_the_command_that_opens_its_conversation(wh):
+    db = str(wh["db"])
+    shown = CliRunner().invoke(app, ["search", "lint", "--text", "--db", db, "-k", "1"])
+    assert shown.exit_code == 0, shown.output
+    opener = f"chatlake show {SESSION} --db {db}"
+    assert opener in shown.stdout
+    as_json = json.loads(CliRunner().invoke(app, ["search", "lint", "--text", "--json", "--db", db]).stdout)
+    assert as_json["hits"][0]["show_command"] == opener
+    # and it does open it: the prompt the hit was found in is on the page
+    page = CliRunner().invoke(app, opener.split()[1:] + ["--format", "markdown"])
+    assert page.exit_code == 0, page.output
+    assert LINT in page.stdout

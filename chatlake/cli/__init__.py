@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from chatlake.cli import embed, import_, project, search, sql, status
+from chatlake.cli import embed, import_, mcp, project, report, search, show, sql, status, usage
 from chatlake.cli.common import out
 
 app = typer.Typer(
@@ -41,7 +41,11 @@ app.command("embed")(embed.embed_command)
 app.command("search")(search.search_command)
 app.command("sql", cls=sql.SqlCommand)(sql.sql_command)
 app.command("status")(status.status_command)
+app.command("show")(show.show_command)
+app.command("report")(report.report_command)
 app.add_typer(project.project_app, name="project")
+app.add_typer(usage.usage_app, name="usage")
+app.command("mcp")(mcp.mcp_command)
 
 
 def main() -> None:  # pragma: no cover - console entry point

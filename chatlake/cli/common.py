@@ -18,6 +18,8 @@ from chatlake.core.errors import ChatlakeError, UsageError
 
 # stdout carries results only (tables, JSON); messages, notes and progress go to stderr
 out = Console(soft_wrap=True)
+# stdout for what is read as a page (a conversation, a report's table): wrapped at the terminal's width
+page = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 EXIT_OK = 0

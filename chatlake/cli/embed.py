@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from chatlake.cli.common import (show_summary, EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PhaseProgress,
-                                 db_option, err, fail, json_option, out, wait_option)
+from chatlake.cli.common import (EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PhaseProgress,
+                                 db_option, err, fail, json_option, out, show_summary, wait_option)
 from chatlake.core.errors import ChatlakeError
 from chatlake.embed.config import DEFAULT_MODEL, KINDS, resolve_config
 from chatlake.embed.errors import Interrupted, Stopped

@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from chatlake.cli.common import (show_summary, EXIT_INTERRUPTED, PhaseProgress, db_option, err, fail, json_option, note, out,
-                                 plural, wait_option)
+from chatlake.cli.common import (EXIT_INTERRUPTED, EXIT_USAGE, PhaseProgress, db_option, err, fail, json_option,
+                                 note, out, plural, show_summary, wait_option)
 from chatlake.core.errors import ChatlakeError, ImportInterrupted
 from chatlake.pipeline import ImportSummary, import_transcripts
 
@@ -92,6 +92,9 @@ def import_command(
     no_gemini: Optional[bool] = typer.Option(None, "--no-gemini", help="Do not read Gemini CLI's default folder (~/.gemini/tmp, under $GEMINI_CLI_HOME when set)."),
 ) -> None:
     """Land new transcript lines in DuckDB and rebuild the marts incrementally with dbt."""
+    for root in roots or []:  # a ROOT typed by hand that is not there is a usage error
+        if not root.exists():
+            fail(f"{root}: no such file or directory", EXIT_USAGE)
     try:
         from chatlake.transform.project import upgrade_notice
 

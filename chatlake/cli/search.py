@@ -25,7 +25,12 @@ def _hit_rank(hit, mode: str) -> str:
     return "-"
 
 
-def _print_hit(hit, mode: str, indent: str = "") -> None:
+def show_command(session_id: str, db: Path | None) -> str:
+    """The command that opens a hit's conversation (with the same --db, when one was given)."""
+    return f"chatlake show {session_id}" + (f" --db {db}" if db else "")
+
+
+def _print_hit(hit, mode: str, indent: str = "", opener: str | None = None) -> None:
     score = _hit_rank(hit, mode)
     when = hit.created_at.strftime("%Y-%m-%d %H:%M") if hit.created_at else "?"
     where = " ".join(p for p in (Path(hit.project_path).name if hit.project_path else "",
@@ -39,6 +44,8 @@ def _print_hit(hit, mode: str, indent: str = "") -> None:
         out.print(f"{indent}  [italic]{escape(title)}[/]", highlight=False)
     for line in textwrap.wrap(hit.snippet, width) or [""]:
         out.print(f"{indent}  {escape(line)}", highlight=False)
+    if opener:
+        out.print(f"{indent}  [dim]{escape(opener)}[/]", highlight=False)
 
 
 def search_command(
@@ -75,7 +82,12 @@ def search_command(
     except ChatlakeError as exc:
         fail(exc)  # a bad --since, --until or --kind is a usage error (exit 2), like a bad --source-kind
     if as_json:
-        write_json(result.to_dict())
+        data = result.to_dict()
+        for hit in data.get("hits") or [h for s in data.get("sessions", []) for h in s["hits"]]:
+            hit["show_command"] = show_command(hit["session_id"], db)
+        for group in data.get("sessions", []):
+            group["show_command"] = show_command(group["session_id"], db)
+        write_json(data)
         return
     if result.note:
         note(result.note)
@@ -87,10 +99,11 @@ def search_command(
             title, room = hits[0].title or sid, max(out.size.width - len(sid) - 2, 20)
             title = title if len(title) <= room else title[:room - 1] + "…"  # with its id, one line
             out.print(f"[bold cyan]{escape(title)}[/]  [dim]{sid}[/]", highlight=False)
+            out.print(f"  [dim]{escape(show_command(sid, db))}[/]", highlight=False)
             for hit in hits:
                 _print_hit(hit, result.mode, indent="  ")
         return
     for hit in result.hits:
-        _print_hit(hit, result.mode)
+        _print_hit(hit, result.mode, opener=show_command(hit.session_id, db))
 
 

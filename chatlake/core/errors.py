@@ -28,3 +28,7 @@ class BadDatabasePath(UsageError):
 
 class ImportInterrupted(ChatlakeError):
     """Ctrl+C during an import; the message says what of the run was committed."""
+
+
+class BadOption(UsageError):
+    """A flag's value cannot be used (a date, a time zone): a usage error, exit 2."""

@@ -122,8 +122,9 @@ def data_dir_of(environ: Mapping[str, str]) -> Path:
     return Path(base) / "chatlake"
 
 
-def claude_code_roots(environ: Mapping[str, str]) -> list[Path]:
+def claude_code_roots(environ: Mapping[str, str] | None = None) -> list[Path]:
     """`~/.claude/projects` plus `projects/` under each `$CLAUDE_CONFIG_DIR` entry, each once."""
+    environ = os.environ if environ is None else environ
     roots = [Path(_home(environ)) / ".claude" / "projects"]
     for entry in (environ.get("CLAUDE_CONFIG_DIR") or "").split(","):
         if entry.strip():

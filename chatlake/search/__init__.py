@@ -342,7 +342,7 @@ def embed_query(cfg, text: str) -> str:
     """The query's vector (pgvector's text form), from the same provider and model as the stored ones."""
     from chatlake.embed.client import EmbeddingClient
     from chatlake.embed.errors import ApiError
-    from chatlake.embed.redact import redact
+    from chatlake.core.redact import redact
     from chatlake.vectorstore import pgvector_text
 
     sent = redact(text).text if cfg.redact else text

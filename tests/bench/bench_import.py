@@ -89,6 +89,35 @@ def floor_ctas(root: Path, work: Path) -> float:
     return time.monotonic() - started
 
 
+def floor_land_extract(root: Path, work: Path) -> tuple[float, int]:
+    """DuckDB alone, landing the tree as chatlake does (zstd forced) and then a naive extract: one
+    pass pulling the fields the marts read (the envelope and the usage) out of every line.
+    Returns the seconds and the file's bytes."""
+    target = work / "floor-extract.duckdb"
+    target.unlink(missing_ok=True)
+    con = duckdb.connect(str(target))
+    con.execute("set force_compression = 'zstd'")
+    started = time.monotonic()
+    con.execute(f"create table t as select * from read_json_objects('{root}/**/*.jsonl', format='newline_delimited', filename=true)")
+    con.execute("""
+        create table e as
+        select filename, json ->> '$.type' as type, json ->> '$.uuid' as uuid, json ->> '$.sessionId' as session_id,
+            json ->> '$.timestamp' as ts, json ->> '$.cwd' as cwd, json ->> '$.message.id' as message_id,
+            json ->> '$.requestId' as request_id, json ->> '$.message.model' as model,
+            (json ->> '$.message.usage.input_tokens')::bigint as input_tokens,
+            (json ->> '$.message.usage.output_tokens')::bigint as output_tokens,
+            (json ->> '$.message.usage.cache_creation_input_tokens')::bigint as cache_creation_tokens,
+            (json ->> '$.message.usage.cache_read_input_tokens')::bigint as cache_read_tokens,
+            json -> '$.message.content' as content
+        from t
+    """)
+    con.close()
+    wall = time.monotonic() - started
+    size = target.stat().st_size
+    target.unlink()
+    return wall, size
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--gib", type=float, default=1.0)
@@ -105,8 +134,10 @@ def main() -> None:
     script = Path(sys.executable).with_name("chatlake")
     chatlake = [str(script)] if script.exists() else [sys.executable, "-m", "chatlake.cli"]
     results: dict[str, list[float]] = {k: [] for k in (
-        "floor_scan", "floor_ctas", "extract_only", "cold_import", "noop", "append5", "dbt_startup")}
+        "floor_scan", "floor_ctas", "floor_land_extract", "extract_only", "cold_import", "noop", "append5", "dbt_startup")}
     rss: list[int] = []
+    sizes: list[int] = []
+    floor_bytes = 0
     for run in range(args.runs):
         db = args.work / "bench.duckdb"
         for p in args.work.glob("bench.duckdb*"):
@@ -115,6 +146,8 @@ def main() -> None:
         shutil.rmtree(args.work / ".chatlake-dbt", ignore_errors=True)
         results["floor_scan"].append(floor_scan(root))
         results["floor_ctas"].append(floor_ctas(root, args.work))
+        wall, floor_bytes = floor_land_extract(root, args.work)
+        results["floor_land_extract"].append(wall)
         wall, _, _ = timed([sys.executable, "-c",
                             "import sys, duckdb; from pathlib import Path; from chatlake.extract import extract;"
                             "c = duckdb.connect(sys.argv[1]); extract(c, [Path(sys.argv[2])]); c.close()",
@@ -126,6 +159,7 @@ def main() -> None:
         assert summary["ok"], summary
         results["cold_import"].append(wall)
         rss.append(peak)
+        sizes.append(db.stat().st_size)
         results["noop"].append(timed([*chatlake, "import", str(root), "--db", str(db), "--quiet"], rss=False)[0])
         mains = sorted(p for p in root.rglob("*.jsonl") if not p.name.startswith("agent-"))[run * 5:(run + 1) * 5]
         for p in mains:
@@ -144,9 +178,12 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| floor: DuckDB read_json_objects scan | {med['floor_scan']:.2f} s | {mb / med['floor_scan']:.0f} MB/s |")
     print(f"| floor: DuckDB read_json_objects create table into a file | {med['floor_ctas']:.2f} s | {mb / med['floor_ctas']:.0f} MB/s |")
+    print(f"| floor: DuckDB land (zstd) + naive extract of the marts' fields | {med['floor_land_extract']:.2f} s | {mb / med['floor_land_extract']:.0f} MB/s |")
     print(f"| extract alone (new process, cold) | {med['extract_only']:.2f} s | {mb / med['extract_only']:.0f} MB/s |")
     print(f"| cold `chatlake import` (extract + dbt build + tests) | {med['cold_import']:.2f} s | {mb / med['cold_import']:.0f} MB/s |")
+    print(f"| cold import against the land + extract floor, same run | {statistics.median(a / f for a, f in zip(results['cold_import'], results['floor_land_extract'])):.2f}x | |")
     print(f"| peak RSS of the cold import | {statistics.median(rss)} MB | |")
+    print(f"| warehouse after the cold import | {statistics.median(sizes) / 2**20:,.0f} MiB | {100 * statistics.median(sizes) / nbytes:.1f} % of the transcripts' bytes (floor's file: {floor_bytes / 2**20:,.0f} MiB) |")
     print(f"| no-op `chatlake import` ({nfiles} unchanged files) | {med['noop']:.2f} s | |")
     print(f"| `chatlake import` after appending to 5 files | {med['append5']:.2f} s | |")
     print(f"| floor: dbt startup (in-process build selecting nothing, new process) | {med['dbt_startup']:.2f} s | |")

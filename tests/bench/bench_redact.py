@@ -53,7 +53,7 @@ def prompts(n: int, seed: int = 7) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--module", default="chatlake.embed.redact", help="module holding redact()")
+    parser.add_argument("--module", default="chatlake.core.redact", help="module holding redact()")
     args = parser.parse_args()
     from importlib import import_module
 
