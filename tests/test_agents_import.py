@@ -28,6 +28,7 @@ def _trees(tmp_path: Path, sessions: int = 6):
 
 
 def _roots(tmp_path: Path) -> list[Path]:
+    (tmp_path / "codex" / "archived_sessions").mkdir(parents=True, exist_ok=True)  # Codex makes it on the first archive
     return [tmp_path / "codex" / "sessions", tmp_path / "codex" / "archived_sessions", tmp_path / "gemini" / "tmp"]
 
 

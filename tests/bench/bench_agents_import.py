@@ -34,7 +34,7 @@ BYTES_PER_SESSION = {"codex": 142_000, "gemini_cli": 136_000}
 def generate(work: Path, tool: str, gib: float) -> tuple[list[Path], int, int]:
     """The tree's roots, its file count and its size (made once per size, then reused)."""
     base = work / f"{tool}-{gib:g}gib"
-    roots = [base / "sessions", base / "archived_sessions"] if tool == "codex" else [base / "tmp"]
+    roots = [base / "sessions"] if tool == "codex" else [base / "tmp"]
     marker = base / ".complete"
     if not marker.exists():
         shutil.rmtree(base, ignore_errors=True)
