@@ -63,3 +63,21 @@ def test_the_c_library_has_mallopt_and_prctl():
     from chatlake.core.process import reuse_freed_memory
 
     reuse_freed_memory()  # returns quietly
+
+
+def test_the_mcp_sdk_builds_tools_the_way_the_server_declares_them():
+    """chatlake/mcpserver/server.py: Tool.from_function(..., structured_output=False), its settable
+    `parameters` (the schema chatlake compacts), and MCPServer(tools=...); mcp is pinned below 3."""
+    from mcp.server import MCPServer
+    from mcp.server.mcpserver.tools import Tool
+    from mcp.types import ToolAnnotations
+
+    def probe(word: str) -> str:
+        """A probe."""
+        return word
+
+    tool = Tool.from_function(probe, title="Probe", description="A probe.",
+                              annotations=ToolAnnotations(read_only_hint=True), structured_output=False)
+    assert tool.parameters["properties"]["word"]["type"] == "string"
+    tool.parameters = {"type": "object", "properties": {"word": {"type": "string"}}}
+    MCPServer("probe", tools=[tool])

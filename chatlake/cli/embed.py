@@ -12,8 +12,10 @@ import typer
 from chatlake.cli.common import (EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PhaseProgress,
                                  db_option, err, fail, json_option, out, show_summary, wait_option)
 from chatlake.core.errors import ChatlakeError
-from chatlake.embed.config import DEFAULT_MODEL, KINDS, resolve_config
-from chatlake.embed.errors import Interrupted, Stopped
+from chatlake.core.kinds import MESSAGE_KINDS as KINDS
+from chatlake.core.settings import EmbedSettings
+
+DEFAULT_MODEL = EmbedSettings.model
 
 if TYPE_CHECKING:  # the API (and the openai client) load only when `embed` runs
     from chatlake.embed.api import EmbedSummary
@@ -126,8 +128,12 @@ def embed_command(
 
     Exit status: 0 done, 1 a text was refused or the API or target failed, 2 usage error, 3 stopped at --max-cost, 130 interrupted.
     """
+    from chatlake.embed.config import resolve_config
+    from chatlake.embed.errors import Interrupted, Stopped
+
     chosen_kinds = [k.strip() for item in (kinds or []) for k in item.split(",") if k.strip()]
     try:
+
         cfg = resolve_config(
             db=db, target=target, model=model, dimensions=dimensions, kinds=chosen_kinds or None,
             base_url=base_url, concurrency=concurrency, max_inputs=batch_size, timeout=timeout,
