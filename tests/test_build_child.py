@@ -128,7 +128,7 @@ def test_ctrl_c_during_an_append_stops_cleanly_and_the_rerun_completes(tree, db,
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 def test_a_child_that_died_sends_the_build_back_to_this_process(tree, db, monkeypatch):
-    from chatlake import build_child
+    from chatlake.transform import child as build_child
     from chatlake.transform.dbt import INCREMENT_SELECTOR
     from chatlake.transform.child import DbtChild
     from chatlake.core.db import connect
