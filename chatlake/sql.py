@@ -196,6 +196,9 @@ def table_groups(db: Path) -> list[tuple[str, list[str]]]:
             return "marts"
         return schema if schema in ("raw", "embed") else "dbt steps"
 
+    # the marts people query most come first, the rest by name
+    first = ["main.human_messages", "main.sessions", "main.assistant_responses", "main.tool_calls", "main.usage_daily"]
+    names.sort(key=lambda n: (first.index(n) if n in first else len(first), n))
     order = ["marts", "raw", "embed", "dbt steps"]
     return [(g, [n for n in names if group(n) == g]) for g in order if any(group(n) == g for n in names)]
 
