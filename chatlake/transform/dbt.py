@@ -165,4 +165,8 @@ def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra:
             lines = [ln.strip() for ln in (node_result.message or status).strip().splitlines() if ln.strip()]
             message = lines[0] if len(lines) < 2 else f"{lines[0]} ... {lines[-1]}"
             failures.append(f"{name}: {message}")
+    # Ctrl+C while a hook or a node runs a query: DuckDB interrupts it and dbt reports an error
+    # of that node, not the interrupt
+    if any("Query interrupted" in f or "INTERRUPT Error" in f for f in failures):
+        raise KeyboardInterrupt
     return BuildResult(ok=bool(res.success) and not failures, failures=failures, nodes_run=nodes)
