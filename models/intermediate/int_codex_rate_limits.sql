@@ -1,3 +1,14 @@
+-- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ prune_touched_agent_sessions() }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 {#- Every rate-limit snapshot a Codex `token_count` event carries (FORMAT-NOTES.md 1.8): account
     state over time, never summed. Flat fields of some versions (`primary_used_percent`) are read too. -#}
 
@@ -5,6 +16,7 @@ with events as (
     select *
     from {{ ref('stg_codex__lines') }}
     where record_kind = 'event_msg' and payload_type = 'token_count' and json_type(payload -> 'rate_limits') = 'OBJECT'
+        and {{ agent_sessions_filter() }}
 ),
 
 final as (

@@ -1,3 +1,14 @@
+-- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ prune_touched_agent_sessions() }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 {#-
     One row per Codex thread (a rollout file's session): what its own `session_meta` says (the
     first in the file; a fork copies its parent's after it), its latest model and name, its span.
@@ -5,6 +16,7 @@
 
 with lines as (
     select * from {{ ref('stg_codex__lines') }}
+    where {{ agent_sessions_filter() }}
 ),
 
 spans as (

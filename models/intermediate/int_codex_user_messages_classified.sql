@@ -1,3 +1,14 @@
+-- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ prune_touched_agent_sessions() }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 {#-
     The one place that decides what a person typed into Codex CLI (FORMAT-NOTES.md 1.6). Every
     user-side message is kept with the reason it is not a human message, or none:
@@ -9,12 +20,14 @@
 with lines as (
     select *
     from {{ ref('stg_codex__lines') }}
-    where (record_kind = 'event_msg' and payload_type = 'user_message')
-       or (record_kind = 'response_item' and payload_type = 'message' and payload_role in ('user', 'developer', 'system'))
+    where ((record_kind = 'event_msg' and payload_type = 'user_message')
+           or (record_kind = 'response_item' and payload_type = 'message' and payload_role in ('user', 'developer', 'system')))
+        and {{ agent_sessions_filter() }}
 ),
 
 threads as (
     select * from {{ ref('int_codex_threads') }}
+    where {{ agent_sessions_filter() }}
 ),
 
 markers as (

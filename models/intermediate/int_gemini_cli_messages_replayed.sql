@@ -1,3 +1,14 @@
+-- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ prune_touched_agent_sessions() }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 {#-
     The messages a Gemini CLI session holds now, replayed from its records as Gemini CLI loads
     them (FORMAT-NOTES.md 2.4): the last write of each message id wins; `$rewindTo` drops that
@@ -8,6 +19,7 @@
 
 with records as (
     select * from {{ ref('stg_gemini_cli__records') }}
+    where {{ agent_sessions_filter() }}
 ),
 
 files as (

@@ -1,11 +1,24 @@
+-- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ prune_touched_agent_sessions() }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 {#- One row per Gemini CLI session: its metadata as last set (`$set` updates a metadata line). -#}
 
 with records as (
     select * from {{ ref('stg_gemini_cli__records') }}
+    where {{ agent_sessions_filter() }}
 ),
 
 messages as (
     select * from {{ ref('int_gemini_cli_messages_replayed') }}
+    where {{ agent_sessions_filter() }}
 ),
 
 metadata as (

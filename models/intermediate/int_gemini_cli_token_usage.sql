@@ -1,3 +1,14 @@
+-- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ prune_touched_agent_sessions() }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 {#-
     One row per Gemini CLI response with tokens (FORMAT-NOTES.md 2.6): each `gemini` message's own
     usage, its last write per id. A rewound message was billed, so it counts although the session
@@ -9,6 +20,7 @@ with writes as (
     select *
     from {{ ref('stg_gemini_cli__records') }}
     where record_kind = 'message' and message_type = 'gemini' and json_type(record -> 'tokens') = 'OBJECT'
+        and {{ agent_sessions_filter() }}
 ),
 
 latest as (

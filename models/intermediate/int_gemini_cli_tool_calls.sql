@@ -1,3 +1,14 @@
+-- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ prune_touched_agent_sessions() }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 {#- One row per tool call of a Gemini CLI response as the session holds it now (its message's last
     write), with the call's recorded result. -#}
 
@@ -5,6 +16,7 @@ with responses as (
     select *
     from {{ ref('int_gemini_cli_messages_replayed') }}
     where message_type = 'gemini' and json_type(record -> 'toolCalls') = 'ARRAY'
+        and {{ agent_sessions_filter() }}
 ),
 
 calls as (

@@ -1,3 +1,14 @@
+-- depends_on: {{ ref('stg_claude_code__touched_sessions') }}
+-- depends_on: {{ ref('stg_build__model_watermarks') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ prune_touched_agent_sessions() }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 {#-
     The one place that decides what a person typed into Gemini CLI (FORMAT-NOTES.md 2.5): each
     `user` message a session holds now is judged on what was shown (`displayContent`, else
@@ -7,10 +18,12 @@
 
 with messages as (
     select * from {{ ref('int_gemini_cli_messages_replayed') }}
+    where {{ agent_sessions_filter() }}
 ),
 
 sessions as (
     select * from {{ ref('int_gemini_cli_sessions') }}
+    where {{ agent_sessions_filter() }}
 ),
 
 markers as (
