@@ -3,9 +3,10 @@
     pip install litellm            # in a scratch venv: chatlake does not depend on it
     python scripts/update_model_prices.py [path/to/model_prices_and_context_window.json]
 
-Without a path, the copy inside the installed `litellm` package is read. Anthropic's models and
-OpenAI's (issue 19's sources need them) are kept, under the names their own APIs and transcripts
-use (no `bedrock/`, `vertex_ai/` ... entries). Prices are per million tokens; an empty cell is a
+Without a path, the copy inside the installed `litellm` package is read. Anthropic's models,
+OpenAI's and Google's Gemini models (issue 19's sources need them) are kept, under the names their
+own APIs and transcripts use (no `bedrock/`, `vertex_ai/` ... entries; Gemini's are LiteLLM's
+`gemini/` entries, the Gemini API's prices, which Gemini CLI is billed at, without the prefix). Prices are per million tokens; an empty cell is a
 price LiteLLM does not give. The 1-hour cache write costs twice the input price, as Anthropic
 charges it and ccusage computes it, where LiteLLM names no price of its own.
 """
@@ -20,6 +21,8 @@ from pathlib import Path
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "model_prices.csv"
 PROVIDERS = {"anthropic", "openai", "text-completion-openai"}
+# The Gemini API's models, as LiteLLM names them; the seed's name drops the prefix, as Gemini CLI writes it.
+GEMINI_PREFIX = "gemini/gemini-"
 COLUMNS = [
     "model", "provider",
     "input_per_mtok", "output_per_mtok", "cache_write_5m_per_mtok", "cache_write_1h_per_mtok", "cache_read_per_mtok",
@@ -62,8 +65,28 @@ def _long_context(model: str) -> tuple | None:
     return None
 
 
+# Gemini models LiteLLM's current file no longer lists, which Gemini CLI sessions of late 2025 name:
+# Google's published Gemini API prices per million (input, output, cache read; then the same above
+# 200k prompt tokens).
+RETIRED_GEMINI = {
+    "gemini-3-pro-preview": (2.0, 12.0, 0.2, 4.0, 18.0, 0.4),
+    "gemini-2.0-flash": (0.1, 0.4, 0.025, None, None, None),
+    "gemini-2.0-flash-lite": (0.075, 0.3, None, None, None, None),
+}
+
+
 def retired_rows(known: set[str], taken_on: str) -> list[dict]:
     rows = []
+    for model, (i, o, r, ai, ao, ar) in RETIRED_GEMINI.items():
+        if model in known:
+            continue
+        entry = {"litellm_provider": "gemini", "input_cost_per_token": i / 1e6, "output_cost_per_token": o / 1e6}
+        for key, price in (("cache_read_input_token_cost", r), ("input_cost_per_token_above_200k_tokens", ai),
+                           ("output_cost_per_token_above_200k_tokens", ao),
+                           ("cache_read_input_token_cost_above_200k_tokens", ar)):
+            if price is not None:
+                entry[key] = price / 1e6
+        rows.append(price_row(GEMINI_PREFIX[:-len("gemini-")] + model, entry, taken_on))
     for model, (i, o, w, r) in RETIRED.items():
         if model in known:
             continue
@@ -96,8 +119,10 @@ def _web_search_price(entry: dict) -> float | None:
 
 
 def price_row(model: str, entry: dict, taken_on: str) -> dict | None:
-    """The seed's row for one LiteLLM entry, or None when it is not a priced Anthropic/OpenAI chat model."""
-    if entry.get("litellm_provider") not in PROVIDERS or "/" in model or model == "sample_spec":
+    """The seed's row for one LiteLLM entry, or None when it is not a priced Anthropic, OpenAI or Gemini chat model."""
+    if entry.get("litellm_provider") == "gemini" and model.startswith(GEMINI_PREFIX):
+        model = model.removeprefix("gemini/")
+    elif entry.get("litellm_provider") not in PROVIDERS or "/" in model or model == "sample_spec":
         return None
     if entry.get("mode") not in (None, "chat", "responses", "completion"):
         return None
@@ -121,7 +146,8 @@ def price_row(model: str, entry: dict, taken_on: str) -> dict | None:
     specific = entry.get("provider_specific_entry") if isinstance(entry.get("provider_specific_entry"), dict) else {}
     return {
         "model": model,
-        "provider": "openai" if "openai" in entry["litellm_provider"] else "anthropic",
+        "provider": {"gemini": "google"}.get(entry["litellm_provider"],
+                                             "openai" if "openai" in entry["litellm_provider"] else "anthropic"),
         "input_per_mtok": input_price,
         "output_per_mtok": output_price,
         "cache_write_5m_per_mtok": write_5m,

@@ -164,3 +164,15 @@ def test_codex_rate_limits_are_kept_apart(corpus_warehouse):
     assert query(db, "select primary_used_percent, primary_window_minutes, secondary_used_percent, plan_type"
                      " from codex_rate_limits where source_file = ? order by byte_offset", [str(parent)]) == [
         (25.0, 300, 40.0, "synthetic"), (27.0, 300, 41.0, "synthetic")]
+
+
+def test_gemini_responses_of_real_models_are_priced(corpus_warehouse):
+    db, _, _ = corpus_warehouse
+    # every model a sample's Gemini CLI wrote with tokens has a price (a message without a model has none)
+    unpriced = query(db, "select distinct model from assistant_responses where source = 'gemini_cli'"
+                         " and total_tokens > 0 and cost_usd is null and model is not null order by 1")
+    assert unpriced == []
+    priced = query(db, "select model, sum(cost_usd) > 0 from usage_daily where source = 'gemini_cli'"
+                       " and unpriced_response_count = 0 group by model order by model")
+    assert {m for m, _ in priced} >= {"gemini-3-flash-preview", "gemini-3.1-pro-preview", "gemini-3.1-pro-preview-customtools"}
+    assert all(positive for _, positive in priced)

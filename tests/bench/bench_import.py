@@ -1,6 +1,9 @@
 """Benchmark of `chatlake import` on about 1 GiB of generated transcripts.
 
-Usage: python tests/bench/bench_import.py [--gib 1.0] [--runs 3] [--work DIR]
+Usage: python tests/bench/bench_import.py [--gib 1.0] [--runs 3] [--work DIR] [--tools claude_code,codex,gemini_cli]
+
+`--tools` names the trees: Claude Code's (the default), and Codex CLI's and Gemini CLI's, which
+bench_agents_import.py generates and measures against the same floors and targets.
 
 Reports medians over --runs of: cold import (extract alone, and end to end through the CLI
 with dbt), a no-op re-run, a re-run after appending to 5 files, peak RSS, and beside them the
@@ -123,8 +126,19 @@ def main() -> None:
     ap.add_argument("--gib", type=float, default=1.0)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--work", type=Path, default=Path("/tmp/chatlake-bench"))
+    ap.add_argument("--tools", default="claude_code")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    tools = [t.strip() for t in args.tools.split(",")]
+    if any(t != "claude_code" for t in tools):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_agents_import import bench as bench_agent, chatlake_command
+
+        for tool in tools:
+            if tool != "claude_code":
+                bench_agent(tool, args, chatlake_command())
+    if "claude_code" not in tools:
+        return
     root = args.work / f"tree-{args.gib:g}gib"
     t0 = time.monotonic()
     nfiles, nbytes = generate(root, args.gib)
