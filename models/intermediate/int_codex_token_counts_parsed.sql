@@ -16,13 +16,16 @@
     compaction leaves them unchanged too) and when a fork or sub-agent replayed it from its parent
     in the second it was made (its baseline, not its usage). Without totals, `last_token_usage` is
     the delta. A thread is computed whole (its totals are cumulative): the threads an import
-    touched, at each build. int_codex_token_usage counts what is left, once across files.
+    touched, at each build. int_codex_token_usage counts what is left, once across files. Each
+    billed event carries the text of the replies it paid for.
 -#}
 
 with lines as (
     select *
     from {{ ref('stg_codex__lines') }}
-    where ((record_kind = 'event_msg' and payload_type = 'token_count') or record_kind = 'turn_context')
+    where ((record_kind = 'event_msg' and payload_type = 'token_count') or record_kind = 'turn_context'
+           or (record_kind = 'response_item' and (payload_type = 'reasoning'
+                                                  or (payload_type = 'message' and payload_role = 'assistant'))))
         and {{ agent_sessions_filter() }}
 ),
 
@@ -97,6 +100,76 @@ deltas as (
     where not has_totals
 ),
 
+judged as (
+    select
+        deltas.*,
+        coalesce(threads.is_fork or threads.is_subagent, false)
+            and date_trunc('second', deltas.created_at) = threads.replay_second as is_inherited
+    from deltas
+    left join threads on threads.session_id = deltas.session_id
+),
+
+{#- A reply's text and reasoning belong to the response the next counted event bills: the
+    assistant messages and reasoning items after the counted event before it. A fork's replay
+    of its parent's replies is the parent's. -#}
+replies as (
+    select
+        lines.session_id,
+        lines.byte_offset,
+        case when lines.payload_type = 'message' then array_to_string(list_filter(
+            list_transform(coalesce(json_extract(lines.payload, '$.content[*]'), []::json[]),
+                           lambda b: case when b ->> 'type' in ('output_text', 'text') then b ->> 'text' end),
+            lambda t: t is not null), chr(10)) end as reply_text,
+        lines.payload_type = 'reasoning' as is_reasoning
+    from lines
+    left join threads on threads.session_id = lines.session_id
+    where lines.record_kind = 'response_item'
+        and not (coalesce(threads.is_fork or threads.is_subagent, false)
+                 and date_trunc('second', lines.created_at) = threads.replay_second)
+),
+
+billed as (
+    select session_id, byte_offset
+    from judged
+    where not is_repeat and not is_inherited
+        and input_tokens + cached_input_tokens + output_tokens + reasoning_output_tokens > 0
+),
+
+sequenced as (
+    select
+        session_id,
+        byte_offset,
+        reply_text,
+        is_reasoning,
+        is_billed,
+        coalesce(sum(is_billed::integer) over (
+            partition by session_id order by byte_offset rows between unbounded preceding and 1 preceding
+        ), 0) as billed_before
+    from (
+        select session_id, byte_offset, reply_text, is_reasoning, false as is_billed from replies
+        union all
+        select session_id, byte_offset, null, false, true from billed
+    )
+),
+
+replied as (
+    select
+        session_id,
+        billed_before,
+        string_agg(reply_text, chr(10) order by byte_offset) filter (where reply_text <> '') as text,
+        bool_or(is_reasoning) as has_reasoning
+    from sequenced
+    where not is_billed
+    group by session_id, billed_before
+),
+
+bills as (
+    select sequenced.session_id, sequenced.byte_offset, replied.text, coalesce(replied.has_reasoning, false) as has_reasoning
+    from sequenced
+    left join replied on replied.session_id = sequenced.session_id and replied.billed_before = sequenced.billed_before
+    where sequenced.is_billed
+),
+
 final as (
     select
         deltas.session_id,
@@ -105,18 +178,19 @@ final as (
         deltas.total_usage::varchar as totals_key,
         coalesce(deltas.last_usage::varchar, '') as last_key,
         deltas.is_repeat,
-        coalesce(threads.is_fork or threads.is_subagent, false)
-            and date_trunc('second', deltas.created_at) = threads.replay_second as is_inherited,
+        deltas.is_inherited,
         deltas.input_tokens,
         deltas.cached_input_tokens,
         deltas.output_tokens,
         deltas.reasoning_output_tokens,
+        bills.text,
+        coalesce(bills.has_reasoning, false) as has_reasoning,
         deltas.line_no,
         deltas.source_file,
         deltas.byte_offset,
         deltas.load_id
-    from deltas
-    left join threads on threads.session_id = deltas.session_id
+    from judged as deltas
+    left join bills on bills.session_id = deltas.session_id and bills.byte_offset = deltas.byte_offset
 )
 
 select * from final

@@ -36,6 +36,8 @@ final as (
         output_tokens,
         least(reasoning_output_tokens, output_tokens) as reasoning_output_tokens,
         input_tokens + output_tokens as total_tokens,
+        text,
+        has_reasoning,
         source_file,
         byte_offset,
         load_id

@@ -37,7 +37,16 @@ numbers as (
         {% for field in ['input', 'output', 'cached', 'thoughts', 'tool', 'total'] %}
         coalesce(try_cast(record -> 'tokens' ->> '{{ field }}' as bigint), 0) as t_{{ field }},
         {% endfor %}
-        record ->> 'model' as model
+        record ->> 'model' as model,
+        -- the reply as its last write has it: a string (v0.2) or parts whose text is shown
+        nullif(trim(case json_type(record -> 'content')
+            when 'VARCHAR' then record ->> 'content'
+            when 'ARRAY' then array_to_string(list_filter(
+                list_transform(json_extract(record, '$.content[*]'),
+                               lambda p: case when json_type(p) = 'VARCHAR' then p ->> '$' else p ->> 'text' end),
+                lambda t: t is not null), chr(10))
+        end), '') as text,
+        coalesce(json_array_length(record -> 'thoughts'), 0) > 0 as has_reasoning
     from latest
 ),
 
@@ -54,6 +63,8 @@ final as (
         t_output + t_thoughts as output_tokens,
         t_thoughts as reasoning_output_tokens,
         t_total,
+        text,
+        has_reasoning,
         source_file,
         byte_offset,
         load_id

@@ -230,7 +230,8 @@ exports as (
 {#- Codex CLI: each response's share of the thread's cumulative totals (int_codex_token_usage);
     Gemini CLI: each `gemini` message's own tokens. Their input includes the cached input and
     their output the reasoning: here input is the uncached part and cache_read the cached one, so
-    the total is the tools' own and nothing is counted twice; reasoning_tokens is part of output. -#}
+    the total is the tools' own and nothing is counted twice; reasoning_tokens is part of output.
+    Their text is the replies each response paid for (Codex) or the message's own (Gemini). -#}
 codex as (
     select
         usage.response_id,
@@ -245,8 +246,8 @@ codex as (
         threads.project_path,
         threads.git_branch,
         threads.cli_version as claude_version,
-        null::varchar as text,
-        false as has_thinking,
+        usage.text,
+        usage.has_reasoning as has_thinking,
         0 as tool_use_count,
         null::varchar as stop_reason,
         false as is_synthetic,
@@ -291,8 +292,8 @@ gemini_cli as (
         sessions.project_path,
         null::varchar as git_branch,
         null::varchar as claude_version,
-        null::varchar as text,
-        false as has_thinking,
+        usage.text,
+        usage.has_reasoning as has_thinking,
         0 as tool_use_count,
         null::varchar as stop_reason,
         false as is_synthetic,
