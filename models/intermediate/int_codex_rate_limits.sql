@@ -12,11 +12,15 @@
 {#- Every rate-limit snapshot a Codex `token_count` event carries (FORMAT-NOTES.md 1.8): account
     state over time, never summed. Flat fields of some versions (`primary_used_percent`) are read too. -#}
 
-with events as (
+-- materialized on an increment: the JSON test below would otherwise parse every thread's events
+with session_events as {% if is_incremental() %}materialized {% endif %}(
     select *
     from {{ ref('stg_codex__lines') }}
-    where record_kind = 'event_msg' and payload_type = 'token_count' and json_type(payload -> 'rate_limits') = 'OBJECT'
-        and {{ agent_sessions_filter() }}
+    where record_kind = 'event_msg' and payload_type = 'token_count' and {{ agent_sessions_filter() }}
+),
+
+events as (
+    select * from session_events where json_type(payload -> 'rate_limits') = 'OBJECT'
 ),
 
 final as (

@@ -16,11 +16,15 @@
     + tool = total, as ccusage checks); `thoughts` are billed as output and `tool` as input.
 -#}
 
-with writes as (
+-- materialized on an increment: the JSON test below would otherwise run on every session's records
+with session_writes as {% if is_incremental() %}materialized {% endif %}(
     select *
     from {{ ref('stg_gemini_cli__records') }}
-    where record_kind = 'message' and message_type = 'gemini' and json_type(record -> 'tokens') = 'OBJECT'
-        and {{ agent_sessions_filter() }}
+    where record_kind = 'message' and message_type = 'gemini' and {{ agent_sessions_filter() }}
+),
+
+writes as (
+    select * from session_writes where json_type(record -> 'tokens') = 'OBJECT'
 ),
 
 latest as (

@@ -12,11 +12,15 @@
 {#- One row per tool call of a Gemini CLI response as the session holds it now (its message's last
     write), with the call's recorded result. -#}
 
-with responses as (
+-- materialized on an increment: the JSON test below would otherwise run on every session's messages
+with session_responses as {% if is_incremental() %}materialized {% endif %}(
     select *
     from {{ ref('int_gemini_cli_messages_replayed') }}
-    where message_type = 'gemini' and json_type(record -> 'toolCalls') = 'ARRAY'
-        and {{ agent_sessions_filter() }}
+    where message_type = 'gemini' and {{ agent_sessions_filter() }}
+),
+
+responses as (
+    select * from session_responses where json_type(record -> 'toolCalls') = 'ARRAY'
 ),
 
 calls as (
