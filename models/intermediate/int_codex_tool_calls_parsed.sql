@@ -38,9 +38,10 @@ calls as (
                            'tool_search_call', 'image_generation_call')
 ),
 
-outputs as (
+output_texts as (
     select
         session_id,
+        byte_offset,
         payload ->> 'call_id' as call_key,
         created_at,
         case when json_type(payload -> 'output') = 'VARCHAR' then payload ->> 'output' else (payload -> 'output')::varchar end
@@ -48,7 +49,24 @@ outputs as (
     from lines
     where payload_type in ('function_call_output', 'custom_tool_call_output', 'tool_search_output')
         and payload ->> 'call_id' is not null
-    qualify row_number() over (partition by session_id, payload ->> 'call_id' order by byte_offset) = 1
+),
+
+-- measured before the ranking, so that no output's text is carried through it
+measured_outputs as (
+    select
+        session_id,
+        byte_offset,
+        call_key,
+        created_at,
+        try_cast(try(json_extract_string(output_text, '$.metadata.exit_code')) as integer) <> 0 as is_error,
+        octet_length(encode(output_text)) as result_bytes
+    from output_texts
+),
+
+outputs as (
+    select *
+    from measured_outputs
+    qualify row_number() over (partition by session_id, call_key order by byte_offset) = 1
 ),
 
 final as (
@@ -67,8 +85,8 @@ final as (
         calls.created_at as called_at,
         outputs.created_at as result_at,
         outputs.call_key is not null as has_result,
-        try_cast(try(json_extract_string(outputs.output_text, '$.metadata.exit_code')) as integer) <> 0 as is_error,
-        octet_length(encode(outputs.output_text)) as result_bytes,
+        outputs.is_error,
+        outputs.result_bytes,
         calls.source_file,
         calls.byte_offset,
         calls.load_id

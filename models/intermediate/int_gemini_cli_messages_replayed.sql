@@ -22,6 +22,12 @@ with records as (
     where {{ agent_sessions_filter() }}
 ),
 
+-- the replay reads keys alone; the records' JSON joins the messages that are left, at the end
+keys as (
+    select session_id, source_file, position, byte_offset, record_kind, message_id, message_type, created_at, load_id
+    from records
+),
+
 files as (
     select
         session_id,
@@ -29,14 +35,14 @@ files as (
         row_number() over (
             partition by session_id order by ends_with(source_file, '.jsonl') desc, max(created_at) desc nulls last, source_file
         ) as file_rank
-    from records
+    from keys
     group by session_id, source_file
 ),
 
 chosen as (
-    select records.*
-    from records
-    inner join files on files.source_file = records.source_file and files.file_rank = 1
+    select keys.*
+    from keys
+    inner join files on files.source_file = keys.source_file and files.file_rank = 1
 ),
 
 writes as (
@@ -86,17 +92,18 @@ latest as (
 
 final as (
     select
-        session_id,
-        source_file,
-        message_id,
-        message_type,
-        created_at,
-        record,
-        shown_position as position,
-        shown_offset as byte_offset,
-        load_id
+        latest.session_id,
+        latest.source_file,
+        latest.message_id,
+        latest.message_type,
+        latest.created_at,
+        records.record,
+        latest.shown_position as position,
+        latest.shown_offset as byte_offset,
+        latest.load_id
     from latest
-    where write_rank = 1
+    inner join records on records.source_file = latest.source_file and records.position = latest.position
+    where latest.write_rank = 1
 )
 
 select * from final

@@ -35,7 +35,8 @@ calls as (
     from responses
 ),
 
-final as (
+-- measured before the ranking, so that no call's result is carried through it
+measured as (
     select
         'gemini_cli:' || session_id || ':' || coalesce(call ->> 'id', message_id || ':' || (call ->> 'name')) as tool_use_id,
         session_id,
@@ -53,6 +54,11 @@ final as (
         byte_offset,
         load_id
     from calls
+),
+
+final as (
+    select *
+    from measured
     qualify row_number() over (partition by tool_use_id order by byte_offset) = 1
 )
 
