@@ -127,9 +127,9 @@ def build_server(opts: Options):
         project: Annotated[str | None, Field(description="A project path or its last folder(s).")] = None,
         breakdown: Annotated[bool, Field(description="A row per model too.")] = False,
     ) -> str:
-        """Claude Code token usage and its cost at API list prices, as ccusage reports it: per day, week,
-        month, session or 5-hour billing block (with the active block's burn rate). Use it for "what did
-        this cost", "how much did I use this week"."""
+        """Token usage (Claude Code, Codex, Gemini CLI) and its cost at API list prices, as ccusage reports
+        it: per day, week, month, session or 5-hour billing block (with the active block's burn rate). Use
+        it for "what did this cost", "how much did I use this week"."""
         return answer(lambda: tools.usage_figures(opts, period, since, until, project, breakdown))
 
     def status() -> str:

@@ -33,19 +33,24 @@ def usage_report(kind: str, db: str | Path | None = None, opts: ReportOptions | 
     """The `kind` report (daily, weekly, monthly, session or blocks) of the warehouse `db`."""
     if kind not in KINDS:
         raise ValueError(f"unknown report {kind!r}")
-    opts = opts or ReportOptions()
     settings = resolve(db=db, wait=wait)
     con = connect(settings.db, read_only=True, wait=settings.wait)
     try:
-        warehouse.require_responses(con)
-        tz = warehouse.resolve_timezone(con, opts.timezone)
-        if kind == "session":
-            return _sessions(con, opts, tz)
-        if kind == "blocks":
-            return _blocks(con, opts, tz)
-        return _periods(con, kind, opts, tz)
+        return report_from(con, kind, opts)
     finally:
         con.close()
+
+
+def report_from(con, kind: str, opts: ReportOptions | None = None) -> Report:
+    """The `kind` report from an open connection to the warehouse (a caller that reads more keeps one)."""
+    opts = opts or ReportOptions()
+    warehouse.require_responses(con)
+    tz = warehouse.resolve_timezone(con, opts.timezone)
+    if kind == "session":
+        return _sessions(con, opts, tz)
+    if kind == "blocks":
+        return _blocks(con, opts, tz)
+    return _periods(con, kind, opts, tz)
 
 
 def _missing(groups: list[Group]) -> list[str]:
