@@ -84,6 +84,32 @@ def test_vector_searches_filter_inside_the_store(store):
             == {"codex", "claude_code"}
 
 
+def test_rest_searches_filter_sources_in_the_function(store, monkeypatch):
+    """Through a local STAND-IN for Supabase's REST gateway (PostgREST cannot run here)."""
+    from embed_support import rest_standin
+
+    monkeypatch.setattr(rest_standin, "FUNCTIONS", rest_standin.FUNCTIONS | {"chatlake_search_messages"})
+    standin = rest_standin.RestStandIn(store["dsn"], "service-key").start()
+    try:
+        env = {"OPENAI_BASE_URL": store["stub"].base_url, "SUPABASE_URL": standin.url,
+               "SUPABASE_SERVICE_ROLE_KEY": "service-key"}
+        runs = [cli(store["db"], "search", SPREAD, "--json", "-k", "2", *args, env=env)
+                for args in (["--source", "codex"], [])]
+    finally:
+        standin.stop()
+    assert all(run.exit_code == 0 for run in runs), [run.output for run in runs]
+    codex, unfiltered = (json.loads(run.stdout) for run in runs)
+    assert codex["target"].startswith("rest:")
+    assert sorted(h["content"] for h in codex["hits"]) == sorted(CODEX_SPREAD)
+    assert len(unfiltered["hits"]) == 2 and "claude_code" in {h["source"] for h in unfiltered["hits"]}
+    assert sum(path.endswith("/rpc/chatlake_search_messages") for path, _ in standin.calls) == 2
+    # a Supabase project whose SQL editor ran the older schema has no filter_sources: it is sent only when asked
+    from chatlake.vectorstore import VectorQuery
+
+    assert "filter_sources" not in VectorQuery("q", "[1]", "m").arguments()
+    assert VectorQuery("q", "[1]", "m", sources=("codex",)).arguments()["filter_sources"] == ["codex"]
+
+
 def test_a_store_with_the_older_search_function_upgrades_in_place(store):
     """A store whose search function predates filter_sources: the first search replaces it, and answers."""
     old = ("chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz, timestamptz,"
@@ -134,6 +160,10 @@ def test_usage_counts_every_app_with_usage_unless_told(mixed):
     gemini = {r[0] for r in query(mixed["db"], "select session_id from sessions where source = 'gemini_cli'")}
     assert {s["sessionId"] for s in sessions["sessions"]} == gemini
     assert cli(mixed["db"], "usage", "daily", "--json", "--source", "chatgpt").stdout.count("totalTokens") == 1
+    # the table's title names whose usage it counts
+    assert "Token usage by day" in cli(mixed["db"], "usage", "daily").stdout
+    assert "Codex and Gemini CLI token usage by day" in cli(mixed["db"], "usage", "daily", "--source",
+                                                            "codex,gemini_cli").stdout
 
 
 def test_show_last_opens_the_latest_session_of_a_source(mixed):

@@ -6,6 +6,9 @@ from chatlake.core.errors import BadOption
 from chatlake.core.kinds import AGENT_SOURCES, CLAUDE_CODE
 
 SOURCES = (CLAUDE_CODE, *AGENT_SOURCES, "chatgpt", "claude_ai")
+# How a page or a table names them.
+SOURCE_NAMES = {CLAUDE_CODE: "Claude Code", "codex": "Codex", "gemini_cli": "Gemini CLI", "chatgpt": "ChatGPT",
+                "claude_ai": "Claude.ai"}
 
 
 class UnknownSource(BadOption):
