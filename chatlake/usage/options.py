@@ -27,7 +27,7 @@ class ReportOptions:
     now_ms: int | None = None
     active: bool = False  # blocks: only the active one
     recent: bool = False  # blocks: only those of the last 3 days (and the active one)
-    sources: tuple[str, ...] = USAGE_SOURCES  # the apps whose responses count
+    sources: tuple[str, ...] = USAGE_SOURCES  # the apps whose responses count (none: an empty report)
 
 
 def date_bound(value: str | None, flag: str) -> str | None:
@@ -60,4 +60,9 @@ def make_options(since: str | None = None, until: str | None = None, timezone: s
     tz = None if timezone in (None, "", "local") else timezone
     return ReportOptions(date_bound(since, "--since"), date_bound(until, "--until"), tz,
                          project or None, instances, order, start, now_ms, active, recent,
-                         parse_sources(sources) or USAGE_SOURCES)
+                         usage_sources(parse_sources(sources)))
+
+
+def usage_sources(asked: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The apps a report counts: those asked for that record usage (an export alone counts nothing)."""
+    return USAGE_SOURCES if asked is None else tuple(s for s in asked if s in USAGE_SOURCES)

@@ -44,7 +44,7 @@ def _local(iso: str, zone: str, fmt: str) -> str:
 
 def _apps(sources: tuple[str, ...]) -> str:
     """Whose usage the title names: every app that records usage is plain "Token usage"."""
-    if set(sources) >= set(USAGE_SOURCES):
+    if not sources or set(sources) >= set(USAGE_SOURCES):
         return "Token usage"
     names = [SOURCE_NAMES[s] for s in sources]
     return (", ".join(names[:-1]) + " and " if len(names) > 1 else "") + names[-1] + " token usage"
