@@ -200,7 +200,8 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
         except duckdb.Error as exc:  # a full disk at the commit: the load was rolled back
             raise _disk_error("landing", exc, "nothing from this run was committed") from None
         if result.load_id is not None:
-            done.what = f"the load was committed ({result.lines_landed} lines), the marts were not rebuilt yet"
+            lines = "1 line" if result.lines_landed == 1 else f"{result.lines_landed} lines"
+            done.what = f"the load was committed ({lines}), the marts were not rebuilt yet"
         landed_something = bool(result.lines_landed or result.files_rewritten or result.exports.conversations_landed)
         # a run whose only input was rejected leaves dbt alone, even on a warehouse with no marts yet
         rejected_only = not landed_something and bool(result.lines_rejected or result.exports.conversations_rejected)

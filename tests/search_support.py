@@ -56,3 +56,50 @@ def warehouse(dest: Path) -> tuple[Path, GeneratedTree]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_built[0], dest)
     return dest, _built[1]
+
+
+# -- a warehouse of several apps: Claude Code, Codex CLI and Gemini CLI ----------------------------
+
+# The words every app's known prompts share: Claude Code's say them most, so they rank first.
+SPREAD = "websocket reconnect"
+CLAUDE_SPREAD = [f"{SPREAD} {SPREAD}: the {SPREAD} loop again, case {i}" for i in range(6)]
+CODEX_SPREAD = [f"why does the {SPREAD} wait so long after a deploy", f"log every {SPREAD} attempt"]
+GEMINI_SPREAD = [f"draw the {SPREAD} states as a diagram"]
+LATEST_CLAUDE = "a0000000-0000-4000-8000-0000000000c1"
+
+_mixed: tuple[Path, dict] | None = None
+
+
+def _build_mixed() -> tuple[Path, dict]:
+    from chatlake.example.agents import CodexGenerator, GeminiGenerator
+
+    root = Path(tempfile.mkdtemp(prefix="chatlake-mixed-wh-"))
+    tree = TranscriptGenerator(root / "projects", seed=9).write_tree(sessions=3, prompts=4)
+    path = tree.root / "-home-dev-work-api" / f"{LATEST_CLAUDE}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # the latest session of all, so that `show --last` without --source opens Claude Code's
+    append_session_turns(path, LATEST_CLAUDE, CLAUDE_SPREAD, cwd="/home/dev/work/api",
+                         start=datetime(2026, 9, 1, 10, tzinfo=timezone.utc))
+    codex = CodexGenerator(root / "codex", seed=5)
+    codex_sessions = [codex.session("g3", prompts=2) for _ in range(2)]
+    codex.append(codex_sessions[0], CODEX_SPREAD)
+    gemini = GeminiGenerator(root / "gemini" / "tmp", seed=6)
+    gemini_sessions = [gemini.session("jsonl", prompts=2) for _ in range(2)]
+    gemini.append(gemini_sessions[1], GEMINI_SPREAD)
+    db = root / "chatlake.duckdb"
+    summary = import_transcripts([tree.root, root / "codex" / "sessions", root / "gemini" / "tmp"], db)
+    assert summary.ok, summary.test_failures
+    latest = {"codex": max(codex_sessions, key=lambda s: s.clock.now).session_id,
+              "gemini_cli": max(gemini_sessions, key=lambda s: s.clock.now).session_id}
+    return db, latest
+
+
+def mixed_warehouse(dest: Path) -> tuple[Path, dict[str, str]]:
+    """A copy of a warehouse holding Claude Code, Codex and Gemini CLI sessions, and the latest
+    session id of Codex and of Gemini CLI."""
+    global _mixed
+    if _mixed is None:
+        _mixed = _build_mixed()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_mixed[0], dest)
+    return dest, dict(_mixed[1])

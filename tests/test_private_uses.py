@@ -34,6 +34,19 @@ def test_dbt_duckdb_keeps_its_instance_where_transform_release_closes_it(tmp_pat
     duckdb.connect(str(db), read_only=True).close()
 
 
+def test_dbt_duckdb_hands_out_cursors_where_transform_one_transaction_shares_one():
+    """chatlake/transform/one_transaction.py: LocalEnvironment.handle, and a handle's cursor()."""
+    from dbt.adapters.duckdb.environments.local import LocalEnvironment
+
+    from chatlake.transform import one_transaction
+
+    assert one_transaction._local_environment() is LocalEnvironment
+    original = LocalEnvironment.handle
+    with one_transaction.one_transaction():
+        assert LocalEnvironment.handle is not original
+    assert LocalEnvironment.handle is original
+
+
 def test_psycopg_has_the_copy_generator_the_whole_block_writer_uses():
     """chatlake/vectorstore/pgcopy.py: psycopg.generators.copy_to and LibpqWriter._pgconn."""
     import psycopg

@@ -21,7 +21,8 @@ from chatlake.pipeline import import_transcripts
 from chatlake.cli import app
 from chatlake.example.transcripts import TranscriptGenerator
 from chatlake.example.exports import ExportGenerator, write_zip
-from chatlake.report.filters import BadReportOption, make_filters
+from chatlake.core.errors import UsageError
+from chatlake.report.filters import make_filters
 from chatlake.report.retention import classify, cleanup_period_days, deleted, expiring
 from conftest import CORPUS
 
@@ -101,8 +102,9 @@ def test_deleted_and_expiring_sessions():
 def test_filters_are_checked():
     assert make_filters("20260301", "2026-03-31").since.isoformat() == "2026-03-01"
     for bad in ({"since": "March"}, {"since": "2026-04-01", "until": "2026-03-01"}, {"source": "slack"}):
-        with pytest.raises(BadReportOption):
+        with pytest.raises(UsageError):  # BadReportOption, or the UnknownSource every --source raises
             make_filters(**bad)
+    assert make_filters(source=["codex,gemini_cli", "codex"]).sources == ("codex", "gemini_cli")
 
 
 # -- the command ------------------------------------------------------------------------------------
@@ -150,7 +152,7 @@ def test_filters_narrow_every_figure(warehouse, monkeypatch, tmp_path):
     _, html = report(warehouse, monkeypatch, tmp_path / "chat.html", "--source", "chatgpt")
     drawn = specs(html)
     assert {r["project"] for r in values(drawn["prompts-per-day"])} == {"chatgpt"}
-    assert "tokens-per-day" not in drawn and "tools" not in drawn  # an export has no usage or tool calls
+    assert not {"tokens-per-day", "blocks", "tools"} & set(drawn)  # an export has no usage or tool calls
     assert 'id="retention"' not in html  # retention is Claude Code's
     _, html = report(warehouse, monkeypatch, tmp_path / "none.html", "--since", "2030-01-01")
     assert specs(html) == {} and "nothing to draw in this range" in html

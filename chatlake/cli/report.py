@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from chatlake.cli.common import db_option, fail, note, out
+from chatlake.cli.options_source import source_option
 from chatlake.core.errors import ChatlakeError
 
 
@@ -17,7 +18,7 @@ def report_command(
     since: Optional[str] = typer.Option(None, "--since", help="Only from this day (YYYY-MM-DD) on."),
     until: Optional[str] = typer.Option(None, "--until", help="Only up to this day (inclusive)."),
     project: Optional[str] = typer.Option(None, "--project", help="Only this project (its path, or its last folders)."),
-    source: Optional[str] = typer.Option(None, "--source", help="Only this source: claude_code, chatgpt, claude_ai, codex or gemini_cli."),
+    source: Optional[list[str]] = source_option("Only"),
     redact: Optional[bool] = typer.Option(None, "--redact", help="Replace secrets in session titles with [REDACTED:kind], to share the page."),
     db: Optional[Path] = db_option(),
 ) -> None:

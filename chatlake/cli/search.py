@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from chatlake.cli.common import EXIT_USAGE, db_option, fail, note, out, write_json
+from chatlake.cli.options_source import source_option
 from chatlake.core.errors import ChatlakeError
 from chatlake.core.kinds import MESSAGE_KINDS
 
@@ -58,6 +59,7 @@ def search_command(
     since: Optional[str] = typer.Option(None, "--since", help="Only messages from this date (YYYY-MM-DD) on."),
     until: Optional[str] = typer.Option(None, "--until", help="Only messages up to this date (inclusive)."),
     kind: Optional[list[str]] = typer.Option(None, "--kind", help=f"Only these kinds: {', '.join(MESSAGE_KINDS)}."),
+    source: Optional[list[str]] = source_option(),
     as_json: Optional[bool] = typer.Option(None, "--json", help="Print hits as JSON."),
     db: Optional[Path] = db_option(),
     target: Optional[str] = typer.Option(None, "--target", help="Vector store, as for `chatlake embed` (default: $SUPABASE_DB_URL, else Supabase REST, else the local Postgres)."),
@@ -76,11 +78,12 @@ def search_command(
         fail("choose one of --text and --semantic", EXIT_USAGE)
     try:
         result = search(query, db=db, mode="text" if text else "semantic" if semantic else "hybrid", k=k or 10,
-                        project=project, since=since, until=until, kinds=kind, by_session=bool(session),
+                        project=project, since=since, until=until, kinds=kind, sources=source,
+                        by_session=bool(session),
                         target=target, model=model, dimensions=dimensions, base_url=base_url,
                         all_warehouses=bool(all_warehouses))
     except ChatlakeError as exc:
-        fail(exc)  # a bad --since, --until or --kind is a usage error (exit 2), like a bad --source-kind
+        fail(exc)  # a bad --since, --until, --kind or --source is a usage error (exit 2)
     if as_json:
         data = result.to_dict()
         for hit in data.get("hits") or [h for s in data.get("sessions", []) for h in s["hits"]]:

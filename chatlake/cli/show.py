@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from chatlake.cli.common import db_option, err, fail
 from chatlake.cli.common import page as out
+from chatlake.cli.options_source import source_option
 from chatlake.core.errors import ChatlakeError
 from chatlake.core.settings import pager_environment
 
@@ -29,8 +30,9 @@ def _write(output: Path | None, text: str) -> None:
 
 def show_command(
     session: Optional[str] = typer.Argument(None, help="A session id, or its first characters (8 are enough)."),
-    last: Optional[bool] = typer.Option(None, "--last", help="The most recent session (of --project, when given)."),
+    last: Optional[bool] = typer.Option(None, "--last", help="The most recent session (of --project and --source, when given)."),
     project: Optional[str] = typer.Option(None, "--project", help="With --last or a prefix: only this project (its path, or its last folders)."),
+    source: Optional[list[str]] = source_option("With --last or a prefix: only sessions from"),
     fmt: Optional[str] = typer.Option(None, "--format", help="terminal (default), markdown, html (one self-contained page) or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
     thinking: Optional[bool] = typer.Option(None, "--thinking", help="Show the assistant's thinking."),
@@ -50,7 +52,7 @@ def show_command(
         fail(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}", 2)
     try:
         conv = load_conversation(session, db=db, last=last, project=project, thinking=thinking,
-                                 injected=show_all, redact=redact)
+                                 injected=show_all, redact=redact, sources=source)
     except AmbiguousSession as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}:", highlight=False)
         for c in exc.candidates:

@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from chatlake.cli.common import db_option, err, fail, wait_option
 from chatlake.cli.common import page as out
+from chatlake.cli.options_source import source_option
 from chatlake.core.errors import ChatlakeError
 
 usage_app = typer.Typer(
@@ -35,6 +36,7 @@ JSON = typer.Option(None, "--json", "-j", help="Print ccusage's JSON for this re
 DB = db_option()
 WAIT = wait_option()
 INSTANCES = typer.Option(None, "--instances", "-i", help="Rows per project.")
+SOURCE = source_option("Only the usage of")  # default: every app that records usage
 
 
 def _run(kind: str, db: Optional[Path], as_json: Optional[bool], wait: Optional[bool], breakdown: Optional[bool],
@@ -61,11 +63,12 @@ def _period_command(kind: str, what: str):
     """The daily and monthly commands: the same flags, another report."""
 
     def command(since: Optional[str] = SINCE, until: Optional[str] = UNTIL, timezone: Optional[str] = TZ,
-                project: Optional[str] = PROJECT, instances: Optional[bool] = INSTANCES,
-                breakdown: Optional[bool] = BREAKDOWN, order: Optional[str] = ORDER,
-                as_json: Optional[bool] = JSON, db: Optional[Path] = DB, wait: Optional[bool] = WAIT) -> None:
+                project: Optional[str] = PROJECT, source: Optional[list[str]] = SOURCE,
+                instances: Optional[bool] = INSTANCES, breakdown: Optional[bool] = BREAKDOWN,
+                order: Optional[str] = ORDER, as_json: Optional[bool] = JSON, db: Optional[Path] = DB,
+                wait: Optional[bool] = WAIT) -> None:
         _run(kind, db, as_json, wait, breakdown, since=since, until=until, timezone=timezone, project=project,
-             instances=bool(instances), order=order)
+             sources=source, instances=bool(instances), order=order)
 
     command.__doc__ = f"Usage by {what}."
     return command
@@ -77,34 +80,37 @@ usage_app.command("monthly")(_period_command("monthly", "month"))
 
 @usage_app.command("weekly")
 def weekly_command(since: Optional[str] = SINCE, until: Optional[str] = UNTIL, timezone: Optional[str] = TZ,
-                   project: Optional[str] = PROJECT, instances: Optional[bool] = INSTANCES,
-                   breakdown: Optional[bool] = BREAKDOWN, order: Optional[str] = ORDER,
+                   project: Optional[str] = PROJECT, source: Optional[list[str]] = SOURCE,
+                   instances: Optional[bool] = INSTANCES, breakdown: Optional[bool] = BREAKDOWN,
+                   order: Optional[str] = ORDER,
                    start_of_week: Optional[str] = typer.Option(None, "--start-of-week", "-w",
                                                                help="The day weeks start on (default: sunday)."),
                    as_json: Optional[bool] = JSON, db: Optional[Path] = DB, wait: Optional[bool] = WAIT) -> None:
     """Usage by week."""
     _run("weekly", db, as_json, wait, breakdown, since=since, until=until, timezone=timezone, project=project,
-         instances=bool(instances), order=order, start_of_week=start_of_week)
+         sources=source, instances=bool(instances), order=order, start_of_week=start_of_week)
 
 
 @usage_app.command("session")
 def session_command(since: Optional[str] = SINCE, until: Optional[str] = UNTIL, timezone: Optional[str] = TZ,
-                    project: Optional[str] = PROJECT, breakdown: Optional[bool] = BREAKDOWN,
+                    project: Optional[str] = PROJECT, source: Optional[list[str]] = SOURCE,
+                    breakdown: Optional[bool] = BREAKDOWN,
                     order: Optional[str] = typer.Option(None, "--order", "-o",
                                                         help="desc (costliest first, the default) or asc."),
                     as_json: Optional[bool] = JSON, db: Optional[Path] = DB, wait: Optional[bool] = WAIT) -> None:
     """Usage by session, the costliest first (a session is in --since/--until by its last activity)."""
     _run("session", db, as_json, wait, breakdown, since=since, until=until, timezone=timezone, project=project,
-         order=order)
+         sources=source, order=order)
 
 
 @usage_app.command("blocks")
 def blocks_command(since: Optional[str] = SINCE, until: Optional[str] = UNTIL, timezone: Optional[str] = TZ,
-                   project: Optional[str] = PROJECT, order: Optional[str] = ORDER,
+                   project: Optional[str] = PROJECT, source: Optional[list[str]] = SOURCE,
+                   order: Optional[str] = ORDER,
                    active: Optional[bool] = typer.Option(None, "--active", "-a", help="Only the active block."),
                    recent: Optional[bool] = typer.Option(None, "--recent", "-r",
                                                          help="Only the blocks of the last 3 days."),
                    as_json: Optional[bool] = JSON, db: Optional[Path] = DB, wait: Optional[bool] = WAIT) -> None:
     """Usage in 5-hour billing blocks, with the active block's burn rate and projection."""
     _run("blocks", db, as_json, wait, None, since=since, until=until, timezone=timezone, project=project,
-         order=order, active=bool(active), recent=bool(recent))
+         sources=source, order=order, active=bool(active), recent=bool(recent))

@@ -13,7 +13,8 @@ from typing import Annotated, Callable, Literal
 from pydantic import Field
 
 from chatlake.core.errors import ChatlakeError
-from chatlake.core.kinds import AGENT_SOURCES, CLAUDE_CODE, MESSAGE_KINDS
+from chatlake.core.kinds import MESSAGE_KINDS
+from chatlake.core.sources import SOURCES
 from chatlake.mcpserver import tools
 from chatlake.mcpserver.tools import Options
 
@@ -22,7 +23,7 @@ INSTRUCTIONS = ("chatlake holds the user's own past prompts to AI coding assista
 
 Mode = Literal["hybrid", "semantic", "text"]
 # the marts' `source` and `kind` values, from where the commands' filters take them
-Source = Literal[(CLAUDE_CODE, *AGENT_SOURCES, "chatgpt", "claude_ai")]
+Source = Literal[SOURCES]
 Kind = Literal[MESSAGE_KINDS]
 Period = Literal["day", "week", "month", "session", "block"]
 
@@ -126,9 +127,9 @@ def build_server(opts: Options):
         project: Annotated[str | None, Field(description="A project path or its last folder(s).")] = None,
         breakdown: Annotated[bool, Field(description="A row per model too.")] = False,
     ) -> str:
-        """Claude Code token usage and its cost at API list prices, as ccusage reports it: per day, week,
-        month, session or 5-hour billing block (with the active block's burn rate). Use it for "what did
-        this cost", "how much did I use this week"."""
+        """Token usage (Claude Code, Codex, Gemini CLI) and its cost at API list prices, as ccusage reports
+        it: per day, week, month, session or 5-hour billing block (with the active block's burn rate). Use
+        it for "what did this cost", "how much did I use this week"."""
         return answer(lambda: tools.usage_figures(opts, period, since, until, project, breakdown))
 
     def status() -> str:

@@ -16,12 +16,6 @@ from chatlake.mcpserver.render import hits_text, rows_text, status_text, usage_t
 from chatlake.mcpserver.waiting import patiently
 from chatlake.mcpserver.window import window
 
-# A source filter is applied to the ranked hits (the search library has none): this many
-# candidates per hit asked for are read, so a rare source still fills the answer.
-SOURCE_OVERSAMPLE = 10
-MAX_CANDIDATES = 500
-
-
 class WindowEmpty(ChatlakeError):
     """get_session was asked for messages the session does not have."""
 
@@ -51,8 +45,8 @@ def search_messages(opts: Options, query: str, mode: str = "hybrid", project: st
     from chatlake.core.redact import redact
     from chatlake.search import make_filters, make_snippet, query_terms, search
 
-    filters = make_filters(project, since, until, kinds)
-    fetch = min(limit * SOURCE_OVERSAMPLE, MAX_CANDIDATES) if source else limit
+    # the source is filtered inside the search's query, before its ranking is cut at `limit`
+    filters = make_filters(project, since, until, kinds, source)
 
     def attempt(left: float):
         # This connection waits for an import (the search library does not), and while it is open
@@ -60,9 +54,8 @@ def search_messages(opts: Options, query: str, mode: str = "hybrid", project: st
         # a second connection to it 0.1 ms. Closed with the call, so an import can run after it.
         con = connect(opts.db, read_only=True, wait=left)
         try:
-            result = search(query, db=opts.db, mode=mode, k=fetch, filters=filters)
-            hits = [h for h in result.hits if source is None or h.source == source][:limit]
-            return result, hits, message_indexes(con, hits)
+            result = search(query, db=opts.db, mode=mode, k=limit, filters=filters)
+            return result, result.hits, message_indexes(con, result.hits)
         finally:
             con.close()
 

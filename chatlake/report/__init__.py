@@ -51,10 +51,10 @@ def write_report(output: str | os.PathLike | None = None, *, db: str | os.PathLi
     con = connect(resolve_db(db), read_only=True, wait=wait)
     try:
         figures = report_data.gather(con, filters, claude_dir())
+        if figures.has_usage:
+            figures.blocks = report_data.blocks(con, filters)
     finally:
         con.close()
-    if figures.has_usage:
-        figures.blocks = report_data.blocks(resolve_db(db), filters)
     if redact:
         _redact(figures)
     html = page.render(figures, page.vega_bundle(cache_dir or data_dir() / "cache"))

@@ -1,30 +1,45 @@
-"""The report's charts as Vega-Lite specs, made with altair from the rows of ReportData."""
+"""The report's charts as Vega-Lite specs (JSON that Vega-Lite, inlined in the page, draws), from the rows of ReportData.
+
+Written as the plain dicts altair would make (tests/test_report.py checks each against Vega-Lite's
+schema with altair's validator): importing altair takes a second, more than the rest of the report.
+"""
 
 from __future__ import annotations
 
-import altair as alt
-
 from chatlake.report.data import ReportData
 
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 HEIGHT = 220
 ROWS = "rows"
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 TOKEN_KINDS = ["input", "output", "cache_write", "cache_read"]
+# The legend under the chart (beside it, it would squeeze the chart on a phone); dates short.
+CONFIG = {"view": {"continuousWidth": 300, "continuousHeight": 300},
+          "axisTemporal": {"format": "%b %d", "labelOverlap": True},
+          "legend": {"columns": 3, "direction": "horizontal", "labelLimit": 220, "orient": "bottom"}}
 
 
-def _base() -> alt.Chart:
-    # width "container": the chart takes its box's width, on a laptop as on a phone; the rows are
-    # put in after to_dict (altair walks every value of inline data, which takes seconds)
-    return alt.Chart(alt.NamedData(name=ROWS)).properties(width="container", height=HEIGHT)
+def _field(name: str, kind: str, **extra) -> dict:
+    """One encoding channel: a field of the rows and its type (temporal, quantitative, nominal, ordinal)."""
+    return {"field": name, "type": kind, **extra}
 
 
-def _spec(chart: alt.TopLevelMixin, rows: list[dict]) -> dict:
-    """The chart's spec with its rows, its legend under it (beside it, it would squeeze the chart on a
-    phone). Not checked against the Vega-Lite schema here (that takes seconds): tests/test_report.py does."""
-    spec = chart.configure_legend(orient="bottom", direction="horizontal", columns=3, labelLimit=220) \
-        .configure_axisTemporal(labelOverlap=True, format="%b %d").to_dict(validate=False)
-    spec["datasets"] = {ROWS: rows}
-    return spec
+def _day(**extra) -> dict:
+    return _field("day", "temporal", timeUnit="yearmonthdate", title=None, **extra)
+
+
+def _day_tip() -> dict:
+    return _field("day", "temporal", title="day")
+
+
+def _sum(name: str, title: str, **extra) -> dict:
+    return _field(name, "quantitative", aggregate="sum", title=title, **extra)
+
+
+def _spec(body: dict, rows: list[dict], height: int = HEIGHT) -> dict:
+    """A whole spec: the chart's box width (a laptop's or a phone's), its rows as a named dataset."""
+    return {"$schema": SCHEMA, "config": CONFIG, "data": {"name": ROWS}, "width": "container", "height": height,
+            **body, "datasets": {ROWS: rows}}
 
 
 def _project_order(data: ReportData) -> list[str]:
@@ -32,86 +47,97 @@ def _project_order(data: ReportData) -> list[str]:
     return [p for p in data.projects if p in shown] + (["other"] if "other" in shown else [])
 
 
-def prompts_per_day(data: ReportData) -> alt.Chart:
-    return _base().mark_bar().encode(
-        x=alt.X("day:T", title=None, timeUnit="yearmonthdate"),
-        y=alt.Y("sum(prompts):Q", title="prompts"),
+def prompts_per_day(data: ReportData) -> dict:
+    return _spec({"mark": {"type": "bar"}, "encoding": {
+        "x": _day(),
+        "y": _sum("prompts", "prompts"),
         # the projects in the order of their prompts, "other" last
-        color=alt.Color("project:N", title="project", scale=alt.Scale(domain=_project_order(data))),
-        tooltip=[alt.Tooltip("day:T", title="day"), "project:N", alt.Tooltip("sum(prompts):Q", title="prompts")],
-    )
+        "color": _field("project", "nominal", title="project", scale={"domain": _project_order(data)}),
+        "tooltip": [_day_tip(), _field("project", "nominal"), _sum("prompts", "prompts")],
+    }}, data.prompts_per_day)
 
 
-def hour_of_week(data: ReportData) -> alt.Chart:
-    return _base().mark_rect().encode(
+def hour_of_week(data: ReportData) -> dict:
+    return _spec({"mark": {"type": "rect"}, "encoding": {
         # every hour and every day, also those without a prompt
-        x=alt.X("hour:O", title="hour of day", scale=alt.Scale(domain=list(range(24))),
-                axis=alt.Axis(labelAngle=0, values=list(range(0, 24, 3)))),
-        y=alt.Y("weekday:N", title=None, scale=alt.Scale(domain=WEEKDAYS)),
-        color=alt.Color("prompts:Q", title="prompts", scale=alt.Scale(scheme="blues")),
-        tooltip=["weekday:N", "hour:O", "prompts:Q"],
-    ).properties(height=180)
+        "x": _field("hour", "ordinal", title="hour of day", scale={"domain": list(range(24))},
+                    axis={"labelAngle": 0, "values": list(range(0, 24, 3))}),
+        "y": _field("weekday", "nominal", title=None, scale={"domain": WEEKDAYS}),
+        "color": _field("prompts", "quantitative", title="prompts", scale={"scheme": "blues"}),
+        "tooltip": [_field("weekday", "nominal"), _field("hour", "ordinal"), _field("prompts", "quantitative")],
+    }}, data.hour_of_week, height=180)
 
 
-def tokens_per_day(data: ReportData) -> alt.Chart:
-    return _base().mark_bar().encode(
-        x=alt.X("day:T", title=None, timeUnit="yearmonthdate"),
-        y=alt.Y("sum(tokens):Q", title="tokens", axis=alt.Axis(format="~s")),
-        color=alt.Color("kind:N", title="kind", scale=alt.Scale(domain=TOKEN_KINDS)),
-        order=alt.Order("kind_order:Q"),
-        tooltip=[alt.Tooltip("day:T", title="day"), "kind:N", alt.Tooltip("sum(tokens):Q", title="tokens", format=",")],
-    ).transform_calculate(kind_order=f"indexof({TOKEN_KINDS!r}, datum.kind)")
+def tokens_per_day(data: ReportData) -> dict:
+    return _spec({"mark": {"type": "bar"}, "encoding": {
+        "x": _day(),
+        "y": _sum("tokens", "tokens", axis={"format": "~s"}),
+        "color": _field("kind", "nominal", title="kind", scale={"domain": TOKEN_KINDS}),
+        "order": _field("kind_order", "quantitative"),
+        "tooltip": [_day_tip(), _field("kind", "nominal"), _sum("tokens", "tokens", format=",")],
+    }, "transform": [{"calculate": f"indexof({TOKEN_KINDS!r}, datum.kind)", "as": "kind_order"}]},
+        data.tokens_per_day)
 
 
-def cost_per_day(data: ReportData) -> alt.Chart:
-    return _base().mark_bar().encode(
-        x=alt.X("day:T", title=None, timeUnit="yearmonthdate"),
-        y=alt.Y("sum(cost):Q", title="US$ (API prices)", axis=alt.Axis(format="$,.2f")),
-        color=alt.Color("model:N", title="model"),
-        tooltip=[alt.Tooltip("day:T", title="day"), "model:N", alt.Tooltip("sum(cost):Q", title="cost", format="$,.2f")],
-    )
+def cost_per_day(data: ReportData) -> dict:
+    return _spec({"mark": {"type": "bar"}, "encoding": {
+        "x": _day(),
+        "y": _sum("cost", "US$ (API prices)", axis={"format": "$,.2f"}),
+        "color": _field("model", "nominal", title="model"),
+        "tooltip": [_day_tip(), _field("model", "nominal"), _sum("cost", "cost", format="$,.2f")],
+    }}, data.cost_per_day)
 
 
-def cost_by_project(data: ReportData) -> alt.Chart:
-    rows = [r for r in data.cost_by_project if r["cost"]]
-    return _base().mark_bar().encode(
-        x=alt.X("cost:Q", title="US$ (API prices)", axis=alt.Axis(format="$,.0f")),
-        y=alt.Y("project:N", title=None, sort="-x"),
-        tooltip=["project:N", alt.Tooltip("project_path:N", title="path"),
-                 alt.Tooltip("cost:Q", format="$,.2f"), alt.Tooltip("tokens:Q", format=",")],
-    ).properties(height=max(60, 24 * len(rows)))
+def _priced_projects(data: ReportData) -> list[dict]:
+    return [r for r in data.cost_by_project if r["cost"]]
 
 
-def cache_share(data: ReportData) -> alt.Chart:
-    return _base().mark_line(point=True).encode(
-        x=alt.X("day:T", title=None, timeUnit="yearmonthdate"),
-        y=alt.Y("share:Q", title="cache reads / all input", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("day:T", title="day"), alt.Tooltip("share:Q", format=".1%")],
-    )
+def cost_by_project(data: ReportData) -> dict:
+    rows = _priced_projects(data)
+    return _spec({"mark": {"type": "bar"}, "encoding": {
+        "x": _field("cost", "quantitative", title="US$ (API prices)", axis={"format": "$,.0f"}),
+        "y": _field("project", "nominal", title=None, sort="-x"),
+        "tooltip": [_field("project", "nominal"), _field("project_path", "nominal", title="path"),
+                    _field("cost", "quantitative", format="$,.2f"), _field("tokens", "quantitative", format=",")],
+    }}, rows, height=max(60, 24 * len(rows)))
 
 
-def blocks(data: ReportData) -> alt.Chart:
-    return _base().mark_bar().encode(
-        x=alt.X("start:T", title="block start"),
-        y=alt.Y("cost:Q", title="US$ per 5-hour block", axis=alt.Axis(format="$,.2f")),
-        tooltip=[alt.Tooltip("start:T", title="start", format="%Y-%m-%d %H:%M"), alt.Tooltip("cost:Q", format="$,.2f"),
-                 alt.Tooltip("tokens:Q", format=","), "responses:Q"],
-    )
+def cache_share(data: ReportData) -> dict:
+    return _spec({"mark": {"type": "line", "point": True}, "encoding": {
+        "x": _day(),
+        "y": _field("share", "quantitative", title="cache reads / all input", axis={"format": "%"},
+                    scale={"domain": [0, 1]}),
+        "tooltip": [_day_tip(), _field("share", "quantitative", format=".1%")],
+    }}, data.cache_share)
 
 
-def tools(data: ReportData) -> alt.LayerChart:
+def blocks(data: ReportData) -> dict:
+    return _spec({"mark": {"type": "bar"}, "encoding": {
+        "x": _field("start", "temporal", title="block start"),
+        "y": _field("cost", "quantitative", title="US$ per 5-hour block", axis={"format": "$,.2f"}),
+        "tooltip": [_field("start", "temporal", title="start", format="%Y-%m-%d %H:%M"),
+                    _field("cost", "quantitative", format="$,.2f"), _field("tokens", "quantitative", format=","),
+                    _field("responses", "quantitative")],
+    }}, data.blocks)
+
+
+def tools(data: ReportData) -> dict:
     # the rows come most-called first; an explicit order, as both layers must share it
-    base = _base().encode(y=alt.Y("tool:N", title=None, sort=[t["tool"] for t in data.tools]))
-    bars = base.mark_bar().encode(
-        x=alt.X("calls:Q", title="calls"),
-        color=alt.Color("error_rate:Q", title="error rate", scale=alt.Scale(scheme="orangered", domain=[0, 0.25]),
-                        legend=alt.Legend(format="%")),
-        tooltip=["tool:N", alt.Tooltip("calls:Q", format=","), alt.Tooltip("errors:Q", format=","),
-                 alt.Tooltip("error_rate:Q", title="error rate", format=".1%")],
-    )
-    labels = base.mark_text(align="left", dx=4, fontSize=11, color="#6e6e73").encode(
-        x="calls:Q", text=alt.Text("error_rate:Q", format=".0%"))
-    return (bars + labels).properties(height=max(60, 22 * len(data.tools)))
+    tool = _field("tool", "nominal", title=None, sort=[t["tool"] for t in data.tools])
+    bars = {"mark": {"type": "bar"}, "encoding": {
+        "x": _field("calls", "quantitative", title="calls"),
+        "y": tool,
+        "color": _field("error_rate", "quantitative", title="error rate",
+                        scale={"scheme": "orangered", "domain": [0, 0.25]}, legend={"format": "%"}),
+        "tooltip": [_field("tool", "nominal"), _field("calls", "quantitative", format=","),
+                    _field("errors", "quantitative", format=","),
+                    _field("error_rate", "quantitative", title="error rate", format=".1%")],
+    }}
+    labels = {"mark": {"type": "text", "align": "left", "color": "#6e6e73", "dx": 4, "fontSize": 11}, "encoding": {
+        "x": _field("calls", "quantitative"), "y": tool,
+        "text": _field("error_rate", "quantitative", format=".0%"),
+    }}
+    return _spec({"layer": [bars, labels]}, data.tools, height=max(60, 22 * len(data.tools)))
 
 
 def charts(data: ReportData) -> list[tuple[str, str, str, dict | None]]:
@@ -119,16 +145,15 @@ def charts(data: ReportData) -> list[tuple[str, str, str, dict | None]]:
     usage_note = "API-price estimate (a subscription is billed otherwise)"
 
     def chart(cid: str, title: str, note: str, rows: list, build) -> tuple[str, str, str, dict | None]:
-        return cid, title, note, _spec(build(data), rows) if rows else None
+        return cid, title, note, build(data) if rows else None
 
     return [
         chart("prompts-per-day", "Prompts per day", "what you typed, by project", data.prompts_per_day, prompts_per_day),
         chart("hour-of-week", "When you work", "prompts by weekday and hour, local time", data.hour_of_week, hour_of_week),
         chart("tokens-per-day", "Tokens per day", "by kind", data.tokens_per_day, tokens_per_day),
         chart("cost-per-day", "Cost per day", f"by model; {usage_note}", data.cost_per_day, cost_per_day),
-        chart("cost-by-project", "Cost by project", usage_note,
-              [r for r in data.cost_by_project if r["cost"]], cost_by_project),
-        chart("blocks", "5-hour blocks", "cost of each of Claude's 5-hour usage windows", data.blocks, blocks),
+        chart("cost-by-project", "Cost by project", usage_note, _priced_projects(data), cost_by_project),
+        chart("blocks", "5-hour blocks", "cost of each 5-hour usage window, as ccusage's blocks", data.blocks, blocks),
         chart("tools", "Tool calls", "by tool; the label is the share that failed", data.tools, tools),
         chart("cache-share", "Cache reads", "share of all input tokens read from the prompt cache", data.cache_share,
               cache_share),

@@ -144,22 +144,20 @@ def _usage(con, data: ReportData, p: dict) -> None:
         order by cost desc, responses.session_id limit {TABLE_ROWS}""", p)
 
 
-def blocks(db, filters: ReportFilters) -> list[dict]:
+def blocks(con, filters: ReportFilters) -> list[dict]:
     """ccusage's 5-hour billing blocks, as `chatlake usage blocks` makes them (its public report)."""
-    from chatlake.usage.options import ReportOptions
-    from chatlake.usage.report import usage_report
+    from chatlake.usage.options import make_options
+    from chatlake.usage.report import report_from
 
-    if filters.source not in (None, "claude_code"):
-        return []  # blocks are Claude Code's: exports have no usage
-    opts = ReportOptions(since=filters.since.strftime("%Y%m%d") if filters.since else None,
-                         until=filters.until.strftime("%Y%m%d") if filters.until else None,
-                         project=filters.project)
+    opts = make_options(since=filters.since.strftime("%Y%m%d") if filters.since else None,
+                        until=filters.until.strftime("%Y%m%d") if filters.until else None,
+                        project=filters.project, sources=filters.sources)
     return [{"start": b["startTime"], "tokens": b["totalTokens"], "cost": b["costUSD"], "responses": b["entries"]}
-            for b in usage_report("blocks", db, opts).data["blocks"] if not b["isGap"]]
+            for b in report_from(con, "blocks", opts).data["blocks"] if not b["isGap"]]
 
 
 def _retention(con, data: ReportData, p: dict, claude_dir: Path | None, now: datetime) -> None:
-    if p["source"] not in (None, "claude_code"):
+    if not data.filters.keeps_claude_code:  # only Claude Code deletes its transcripts
         return
     data.cleanup_days = retention.read_cleanup_period(claude_dir) if claude_dir else retention.DEFAULT_CLEANUP_DAYS
     rows = con.execute(f"""

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from chatlake.core.errors import UsageError
-from chatlake.core.kinds import AGENT_SOURCES, CLAUDE_CODE
-
-SOURCES = (CLAUDE_CODE, "chatgpt", "claude_ai", *AGENT_SOURCES)
+from chatlake.core.kinds import CLAUDE_CODE
+from chatlake.core.sources import parse_sources
 
 
 class BadReportOption(UsageError):
@@ -20,10 +19,15 @@ class ReportFilters:
     since: date | None = None
     until: date | None = None
     project: str | None = None
-    source: str | None = None
+    sources: tuple[str, ...] | None = None
 
     def params(self) -> dict:
-        return {"since": self.since, "until": self.until, "project": self.project, "source": self.source}
+        return {"since": self.since, "until": self.until, "project": self.project,
+                "sources": list(self.sources) if self.sources else None}
+
+    @property
+    def keeps_claude_code(self) -> bool:
+        return self.sources is None or CLAUDE_CODE in self.sources
 
     def describe(self) -> str:
         """The filters in words, for the page's subtitle (empty: everything)."""
@@ -32,8 +36,8 @@ class ReportFilters:
             parts.append(f"{self.since or '…'} to {self.until or 'today'}")
         if self.project:
             parts.append(f"project {self.project}")
-        if self.source:
-            parts.append(f"source {self.source}")
+        if self.sources:
+            parts.append(f"source{'s' if len(self.sources) > 1 else ''} {', '.join(self.sources)}")
         return ", ".join(parts)
 
 
@@ -50,20 +54,18 @@ def _day(value: str | None, flag: str) -> date | None:
 
 
 def make_filters(since: str | None = None, until: str | None = None, project: str | None = None,
-                 source: str | None = None) -> ReportFilters:
+                 source: str | list[str] | None = None) -> ReportFilters:
     """ReportFilters from flag values as typed; a bad date, an unknown source or an empty range is BadReportOption."""
     start, end = _day(since, "--since"), _day(until, "--until")
     if start and end and start > end:
         raise BadReportOption(f"--since {since} is after --until {until}: the report would be empty")
-    if source is not None and source not in SOURCES:
-        raise BadReportOption(f"unknown source {source!r}; sources are {', '.join(SOURCES)}")
-    return ReportFilters(start, end, project.rstrip("/") if project else None, source)
+    return ReportFilters(start, end, project.rstrip("/") if project else None, parse_sources(source))
 
 
 def where(time_column: str, project_column: str = "project_path", source_column: str = "source") -> str:
-    """The SQL condition of the filters on one table (named parameters $since, $until, $project, $source).
+    """The SQL condition of the filters on one table (named parameters $since, $until, $project, $sources).
     Days are local days; --project is a path or its last folders, as `chatlake search` reads it."""
     return (f"($since is null or {time_column}::date >= $since)"
             f" and ($until is null or {time_column}::date <= $until)"
             f" and ($project is null or {project_column} = $project or ends_with({project_column}, '/' || $project))"
-            f" and ($source is null or {source_column} = $source)")
+            f" and ($sources is null or list_contains($sources, {source_column}))")

@@ -51,13 +51,16 @@ for (const el of document.querySelectorAll('script[type="application/json"][data
 
 def vega_bundle(cache_dir: Path) -> str:
     """Vega, Vega-Lite and vega-embed as one script, from vl-convert (bundled once per version, then cached)."""
-    import vl_convert
+    from importlib.metadata import version
 
-    path = cache_dir / f"vega-bundle-{vl_convert.__version__}.js"
+    # the version from the package's metadata: a cached bundle is read without loading vl-convert
+    path = cache_dir / f"vega-bundle-{version('vl-convert-python')}.js"
     try:
         return path.read_text(encoding="utf-8")
     except OSError:
         pass
+    import vl_convert
+
     bundle = vl_convert.javascript_bundle()
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from chatlake.core.kinds import MESSAGE_KINDS as KINDS
 from chatlake.core.settings import resolve
 from chatlake.core.db import connect, table_exists
 from chatlake.core.errors import ChatlakeError, UsageError
+from chatlake.core.sources import parse_sources
 
 MODES = ("hybrid", "semantic", "text")
 _EDGE = ".,;:!?\"'`()[]{}<>"
@@ -30,12 +31,13 @@ class SearchUsageError(SearchError, UsageError):
 
 @dataclass(frozen=True)
 class Filters:
-    """What a hit must be: project (a path, or its last folder name), time window, kinds."""
+    """What a hit must be: project (a path, or its last folder name), time window, kinds, sources."""
 
     project: str | None = None
     since: datetime | None = None
     until: datetime | None = None  # exclusive
     kinds: tuple[str, ...] | None = None
+    sources: tuple[str, ...] | None = None  # the marts' `source`: claude_code, codex, ...
 
 
 @dataclass
@@ -125,7 +127,7 @@ def parse_when(value: str | None, end: bool = False) -> datetime | None:
 
 
 def make_filters(project: str | None = None, since: str | None = None, until: str | None = None,
-                 kinds: list[str] | None = None) -> Filters:
+                 kinds: list[str] | None = None, sources: str | list[str] | None = None) -> Filters:
     chosen = tuple(dict.fromkeys(k.strip() for item in kinds or [] for k in item.split(",") if k.strip()))
     unknown = [k for k in chosen if k not in KINDS]
     if unknown:
@@ -133,7 +135,7 @@ def make_filters(project: str | None = None, since: str | None = None, until: st
     start, end = parse_when(since), parse_when(until, end=True)
     if start and end and start >= end:
         raise SearchUsageError(f"--since {since} is after --until {until}: no message can match")
-    return Filters(project.rstrip("/") if project else None, start, end, chosen or None)
+    return Filters(project.rstrip("/") if project else None, start, end, chosen or None, parse_sources(sources))
 
 
 # -- word search in DuckDB ---------------------------------------------------------------------------
@@ -262,6 +264,7 @@ def text_search(con, query: str, filters: Filters, k: int) -> list[Hit]:
                   and (?::timestamptz is null or m.created_at >= ?)
                   and (?::timestamptz is null or m.created_at < ?)
                   and (?::varchar[] is null or list_contains(?, m.kind))
+                  and (?::varchar[] is null or list_contains(?, m.source))
                   {"".join(f" and {check}" for check in checks)}
                 order by s.score desc, m.created_at desc nulls last, s.message_uuid
                 limit ?
@@ -274,10 +277,15 @@ def text_search(con, query: str, filters: Filters, k: int) -> list[Hit]:
             """,
             [words.terms, filters.project, filters.project, filters.project, filters.since, filters.since,
              filters.until, filters.until, list(filters.kinds) if filters.kinds else None,
-             list(filters.kinds) if filters.kinds else None, *params, k],
+             list(filters.kinds) if filters.kinds else None, _list(filters.sources), _list(filters.sources),
+             *params, k],
     ).fetchall()
     return [Hit(*row[:7], matched_terms=row[7], score=row[8], snippet=make_snippet(row[4], words.snippet_words))
             for row in rows]
+
+
+def _list(values: tuple[str, ...] | None) -> list[str] | None:
+    return list(values) if values else None
 
 
 def add_titles(con, hits: list[Hit]) -> None:
@@ -322,7 +330,7 @@ def vector_query(query: str, vector: str, filters: Filters, k: int, model: str, 
     return VectorQuery(text=query, vector=vector, model=model, k=k, kinds=filters.kinds, project=filters.project,
                        since=filters.since.isoformat() if filters.since else None,
                        until=filters.until.isoformat() if filters.until else None,
-                       warehouse_id=warehouse_id, text_weight=0.0 if semantic else 1.0)
+                       sources=filters.sources, warehouse_id=warehouse_id, text_weight=0.0 if semantic else 1.0)
 
 
 def _row_hit(row: dict, terms: list[str]) -> Hit:
@@ -372,13 +380,14 @@ def search(
     since: str | None = None,
     until: str | None = None,
     kinds: list[str] | None = None,
+    sources: str | list[str] | None = None,
     by_session: bool = False,
 ) -> SearchResult:
     """Search messages: `hybrid` (words and vectors fused), `semantic` (vectors) or `text` (DuckDB, offline).
 
     Vector modes answer from this warehouse's rows in the store; `all_warehouses` reads every
     warehouse that pushed to it. Filters come as `filters`, or as the flags' text (`project`,
-    `since`, `until`, `kinds`: SearchUsageError when one cannot be read). `by_session` keeps the
+    `since`, `until`, `kinds`, `sources`: a UsageError when one cannot be read). `by_session` keeps the
     hits of the k sessions whose best hits rank first (k * 5 messages are fetched for them).
     """
     if mode not in MODES:
@@ -387,7 +396,7 @@ def search(
         raise SearchError("--k must be at least 1")
     settings = resolve(db=db, environ=environ, embed={"target": target, "model": model, "base_url": base_url})
     path = settings.db
-    filters = filters or make_filters(project, since, until, kinds)
+    filters = filters or make_filters(project, since, until, kinds, sources)
     if by_session:
         wanted, k = k, k * 5
     if not query.strip():

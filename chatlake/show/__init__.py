@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from chatlake.core.settings import resolve_db
 from chatlake.core.db import connect
+from chatlake.core.sources import parse_sources
 from chatlake.show.events import Conversation, Event, visible
 from chatlake.show.resolve import AmbiguousSession, Candidate, SessionNotFound
 
@@ -19,15 +20,17 @@ __all__ = ["AmbiguousSession", "Candidate", "Conversation", "Event", "FORMATS", 
 
 def load_conversation(ref: str | None = None, *, db: str | os.PathLike | None = None, last: bool = False,
                       project: str | None = None, thinking: bool = False, injected: bool = False,
-                      redact: bool = False, wait: float = 0.0) -> Conversation:
-    """The session `ref` names (an id or a unique prefix; with `last`, the latest, of `project` when
-    given), with the events a reader asked for: thinking and injected text only when asked."""
+                      redact: bool = False, wait: float = 0.0,
+                      sources: str | list[str] | None = None) -> Conversation:
+    """The session `ref` names (an id or a unique prefix; with `last`, the latest, of `project` and
+    `sources` when given), with the events a reader asked for: thinking and injected text only when asked."""
     from chatlake.show.gather import gather
     from chatlake.show.resolve import resolve
 
+    chosen_sources = parse_sources(sources)  # a bad one is a usage error before the warehouse is opened
     con = connect(resolve_db(db), read_only=True, wait=wait)
     try:
-        chosen = resolve(con, ref, last=last, project=project)
+        chosen = resolve(con, ref, last=last, project=project, sources=chosen_sources)
         conversation = gather(con, chosen.session_id)
     finally:
         con.close()

@@ -48,25 +48,38 @@ def pick(ref: str, candidates: list[Candidate]) -> Candidate:
 _COLUMNS = "session_id, title, project_path, last_at, source"
 # --project as `chatlake search` reads it: the whole path, or its last folders.
 _PROJECT_MATCH = "(?::varchar is null or project_path = ? or ends_with(project_path, '/' || ?))"
+_SOURCE_MATCH = "(?::varchar[] is null or list_contains(?, source))"
 
 
-def resolve(con, ref: str | None, *, last: bool = False, project: str | None = None) -> Candidate:
-    """The session `ref` names, or with `last` the most recent (of `project`, when given)."""
+def _scope(project: str | None, sources: tuple[str, ...] | None) -> list:
+    """The parameters of _PROJECT_MATCH and _SOURCE_MATCH, in that order."""
+    chosen = list(sources) if sources else None
+    return [project, project, project, chosen, chosen]
+
+
+def _where(project: str | None, sources: tuple[str, ...] | None) -> str:
+    """The filters in words, for a message that found nothing."""
+    parts = ([f"in project {project!r}"] if project else []) + ([f"from {', '.join(sources)}"] if sources else [])
+    return "".join(" " + part for part in parts)
+
+
+def resolve(con, ref: str | None, *, last: bool = False, project: str | None = None,
+            sources: tuple[str, ...] | None = None) -> Candidate:
+    """The session `ref` names, or with `last` the most recent (of `project` and `sources`, when given)."""
     project = project.rstrip("/") if project else None
     if last:
         if ref:
             raise SessionNotFound("give a SESSION or --last, not both")
         row = con.execute(
-            f"select {_COLUMNS} from main.sessions where {_PROJECT_MATCH}"
-            " order by last_at desc nulls last, session_id limit 1", [project, project, project]).fetchone()
+            f"select {_COLUMNS} from main.sessions where {_PROJECT_MATCH} and {_SOURCE_MATCH}"
+            " order by last_at desc nulls last, session_id limit 1", _scope(project, sources)).fetchone()
         if row is None:
-            where = f" in project {project!r}" if project else ""
-            raise SessionNotFound(f"no session{where} in the warehouse yet")
+            raise SessionNotFound(f"no session{_where(project, sources)} in the warehouse yet")
         return Candidate(*row)
     if not ref or not ref.strip():
         raise SessionNotFound("give a SESSION (an id or its first characters) or --last")
     ref = ref.strip()
     rows = con.execute(
-        f"select {_COLUMNS} from main.sessions where starts_with(session_id, ?) and {_PROJECT_MATCH}",
-        [ref, project, project, project]).fetchall()
+        f"select {_COLUMNS} from main.sessions where starts_with(session_id, ?) and {_PROJECT_MATCH}"
+        f" and {_SOURCE_MATCH}", [ref, *_scope(project, sources)]).fetchall()
     return pick(ref, [Candidate(*row) for row in rows])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Callable
 
 from chatlake.core.settings import project_dir
 from chatlake.core.errors import BuildFailed, DatabaseLocked
+from chatlake.transform.one_transaction import one_transaction
 from chatlake.transform.release import release_duckdb
 
 # selectors.yml: the incremental models and the marts' contract tests, for an import into a warehouse
@@ -74,7 +76,10 @@ def phase_listener(on_phase: Callable[[str], None]) -> Callable:
         phase = TESTING if kind in ("test", "unit_test") else BUILDING
         if phase != current[0]:
             current[0] = phase
-            on_phase(phase)
+            try:
+                on_phase(phase)
+            except Exception:  # a display gone (the parent stopped reading): an exception in
+                pass  # dbt's callback would lose the node, and dbt would wait for it forever
     return listen
 
 
@@ -133,16 +138,26 @@ def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra:
         args += ["--exclude-resource-type", "unit_test"]
     args += extra or []
     args += ["--vars", dbt_vars(db, extract_in_dbt)]
+    atomic = command == "build"
+    if atomic:  # every node on one connection, in one transaction (transform/one_transaction.py)
+        args += ["--threads", "1"]
     deadline = time.monotonic() + wait
+    commit_error: Exception | None = None
     # A log file dbt cannot write (a full disk) would print Python's `--- Logging error ---` with
     # a stack for every event; the build's own errors still reach the result.
     quiet_logging, logging.raiseExceptions = logging.raiseExceptions, False
     try:
         while True:
-            try:
-                res = dbtRunner(callbacks=[phase_listener(on_phase)] if on_phase else None).invoke(args)
-            finally:
-                release_duckdb(db)
+            with one_transaction() if atomic else contextlib.nullcontext() as tx:
+                try:
+                    res = _invoke(dbtRunner(callbacks=[phase_listener(on_phase)] if on_phase else None), args, tx)
+                    if tx is not None and res.exception is None and not _interrupted(res):
+                        try:
+                            tx.commit()
+                        except Exception as exc:  # a node failed: DuckDB keeps the marts as before
+                            commit_error = exc
+                finally:
+                    release_duckdb(db)
             if not (res.exception is not None and is_lock_error(res.exception)):
                 break
             if time.monotonic() >= deadline:
@@ -150,23 +165,76 @@ def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra:
             time.sleep(0.25)
     finally:
         logging.raiseExceptions = quiet_logging
-    if isinstance(res.exception, KeyboardInterrupt):  # dbt stops on Ctrl+C and hands it back
-        raise KeyboardInterrupt
     if res.exception is not None:
         text = str(res.exception).strip().splitlines() or [type(res.exception).__name__]
         raise BuildFailed(f"dbt {command} could not run: {text[0]}")
+    if _interrupted(res):
+        raise KeyboardInterrupt
+    failures = _failures(res)
+    if commit_error is not None:
+        failures = failures or [f"the build could not be committed: {str(commit_error).strip().splitlines()[0]}"]
+    nodes = len(getattr(res.result, "results", None) or [])
+    return BuildResult(ok=bool(res.success) and not failures, failures=failures, nodes_run=nodes)
+
+
+def _invoke(runner, args: list[str], tx):
+    """dbt's invocation on a thread of its own, so that Ctrl+C reaches this one at once.
+
+    dbt's main loop waits on a lock that a signal interrupts only when the kernel hands it to
+    that very thread; with DuckDB's own threads about, it mostly does not, and Ctrl+C waited
+    for the running query to end (minutes, in a cold build). Here the waiting thread wakes
+    every 0.1 s, and on Ctrl+C interrupts the build's one connection until dbt gives up.
+    """
+    outcome: dict = {}
+    # an Event, not Thread.join: a join that Ctrl+C interrupts can leave is_alive() False
+    # while the thread still runs (Python 3.11)
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["res"] = runner.invoke(args)
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["exc"] = exc
+        finally:
+            done.set()
+
+    # not a daemon: a thread still in DuckDB when the interpreter exits aborts the process
+    threading.Thread(target=work, name="chatlake-dbt").start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        while not done.is_set():
+            try:
+                if tx is not None:
+                    tx.interrupt()
+                done.wait(0.05)
+            except KeyboardInterrupt:  # pressed again: the build is stopping already
+                pass
+        raise
+    if "exc" in outcome:
+        raise outcome["exc"]
+    return outcome["res"]
+
+
+def _failures(res) -> list[str]:
+    """One line per failed node. In one transaction, the nodes after a failed one fail only
+    because it did: they are left out while the first failure stands."""
     failures: list[str] = []
-    nodes = 0
     for node_result in getattr(res.result, "results", None) or []:
-        nodes += 1
         status = str(getattr(node_result, "status", "")).lower()
         if status in ("error", "fail", "runtimeerr", "runtime error"):
-            name = node_result.node.name
             lines = [ln.strip() for ln in (node_result.message or status).strip().splitlines() if ln.strip()]
             message = lines[0] if len(lines) < 2 else f"{lines[0]} ... {lines[-1]}"
-            failures.append(f"{name}: {message}")
-    # Ctrl+C while a hook or a node runs a query: DuckDB interrupts it and dbt reports an error
-    # of that node, not the interrupt
-    if any("Query interrupted" in f or "INTERRUPT Error" in f for f in failures):
-        raise KeyboardInterrupt
-    return BuildResult(ok=bool(res.success) and not failures, failures=failures, nodes_run=nodes)
+            if failures and "transaction is aborted" in message.lower():
+                continue
+            failures.append(f"{node_result.node.name}: {message}")
+    return failures
+
+
+def _interrupted(res) -> bool:
+    """Ctrl+C: dbt hands back the interrupt, or, while a hook or node runs a query, DuckDB
+    interrupts the query and dbt reports it as that node's error."""
+    if isinstance(res.exception, KeyboardInterrupt):
+        return True
+    return any("Query interrupted" in f or "INTERRUPT Error" in f for f in _failures(res))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from chatlake.core.errors import BadOption
+from chatlake.core.sources import USAGE_SOURCES, parse_sources
 
 KINDS = ("daily", "weekly", "monthly", "session", "blocks")
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
@@ -26,6 +27,7 @@ class ReportOptions:
     now_ms: int | None = None
     active: bool = False  # blocks: only the active one
     recent: bool = False  # blocks: only those of the last 3 days (and the active one)
+    sources: tuple[str, ...] = USAGE_SOURCES  # the apps whose responses count (none: an empty report)
 
 
 def date_bound(value: str | None, flag: str) -> str | None:
@@ -47,7 +49,7 @@ def date_bound(value: str | None, flag: str) -> str | None:
 def make_options(since: str | None = None, until: str | None = None, timezone: str | None = None,
                  project: str | None = None, instances: bool = False, order: str | None = None,
                  start_of_week: str | None = None, now_ms: int | None = None, active: bool = False,
-                 recent: bool = False) -> ReportOptions:
+                 recent: bool = False, sources: str | list[str] | None = None) -> ReportOptions:
     """ReportOptions from flag values as typed, each checked (BadOption names the flag)."""
     order = order.lower() if order else None
     if order not in (None, "asc", "desc"):
@@ -57,4 +59,10 @@ def make_options(since: str | None = None, until: str | None = None, timezone: s
         raise BadOption(f"invalid value for --start-of-week {start_of_week!r}: expected a day's name, such as monday")
     tz = None if timezone in (None, "", "local") else timezone
     return ReportOptions(date_bound(since, "--since"), date_bound(until, "--until"), tz,
-                         project or None, instances, order, start, now_ms, active, recent)
+                         project or None, instances, order, start, now_ms, active, recent,
+                         usage_sources(parse_sources(sources)))
+
+
+def usage_sources(asked: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The apps a report counts: those asked for that record usage (an export alone counts nothing)."""
+    return USAGE_SOURCES if asked is None else tuple(s for s in asked if s in USAGE_SOURCES)

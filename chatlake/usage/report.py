@@ -8,6 +8,7 @@ from pathlib import Path
 
 from chatlake.core.settings import resolve
 from chatlake.core.db import connect
+from chatlake.core.sources import USAGE_SOURCES
 from chatlake.usage import warehouse
 from chatlake.usage.blocks import BLOCK_HOURS, block_json, iso_ms, make_blocks
 from chatlake.usage.options import KINDS, ReportOptions
@@ -26,6 +27,7 @@ class Report:
     data: dict
     timezone: str
     missing_prices: list[str] = field(default_factory=list)  # models the price seed does not know
+    sources: tuple[str, ...] = USAGE_SOURCES  # the apps whose responses were counted
 
 
 def usage_report(kind: str, db: str | Path | None = None, opts: ReportOptions | None = None,
@@ -33,19 +35,24 @@ def usage_report(kind: str, db: str | Path | None = None, opts: ReportOptions | 
     """The `kind` report (daily, weekly, monthly, session or blocks) of the warehouse `db`."""
     if kind not in KINDS:
         raise ValueError(f"unknown report {kind!r}")
-    opts = opts or ReportOptions()
     settings = resolve(db=db, wait=wait)
     con = connect(settings.db, read_only=True, wait=settings.wait)
     try:
-        warehouse.require_responses(con)
-        tz = warehouse.resolve_timezone(con, opts.timezone)
-        if kind == "session":
-            return _sessions(con, opts, tz)
-        if kind == "blocks":
-            return _blocks(con, opts, tz)
-        return _periods(con, kind, opts, tz)
+        return report_from(con, kind, opts)
     finally:
         con.close()
+
+
+def report_from(con, kind: str, opts: ReportOptions | None = None) -> Report:
+    """The `kind` report from an open connection to the warehouse (a caller that reads more keeps one)."""
+    opts = opts or ReportOptions()
+    warehouse.require_responses(con)
+    tz = warehouse.resolve_timezone(con, opts.timezone)
+    if kind == "session":
+        return _sessions(con, opts, tz)
+    if kind == "blocks":
+        return _blocks(con, opts, tz)
+    return _periods(con, kind, opts, tz)
 
 
 def _missing(groups: list[Group]) -> list[str]:
@@ -64,7 +71,7 @@ def _periods(con, kind: str, opts: ReportOptions, tz: str) -> Report:
     rows = ordered(rows, key, opts.order or "asc")
     body = by_project_json(rows) if opts.instances else [row_json(g) for g in rows]
     data = {"projects" if opts.instances else name: body, "totals": totals_json(rows)}
-    return Report(kind, data, tz, _missing(rows))
+    return Report(kind, data, tz, _missing(rows), opts.sources)
 
 
 def _sessions(con, opts: ReportOptions, tz: str) -> Report:
@@ -78,7 +85,7 @@ def _sessions(con, opts: ReportOptions, tz: str) -> Report:
     # ccusage lists sessions by cost, the costliest first; --order asc turns that round
     rows.sort(key=lambda g: g.cost, reverse=(opts.order or "desc") == "desc")
     data = {"sessions": [row_json(g) for g in rows], "totals": totals_json(rows)}
-    return Report("session", data, tz, _missing(rows))
+    return Report("session", data, tz, _missing(rows), opts.sources)
 
 
 def _blocks(con, opts: ReportOptions, tz: str) -> Report:
@@ -95,4 +102,4 @@ def _blocks(con, opts: ReportOptions, tz: str) -> Report:
         blocks = [b for b in blocks if b.is_active(now_ms)]
     blocks.sort(key=lambda b: b.start_ms, reverse=(opts.order == "desc"))
     missing = sorted({u.model for b in blocks for u in b.usages if u.missing_price and u.model})
-    return Report("blocks", {"blocks": [block_json(b, now_ms) for b in blocks]}, tz, missing)
+    return Report("blocks", {"blocks": [block_json(b, now_ms) for b in blocks]}, tz, missing, opts.sources)

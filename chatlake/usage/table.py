@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from chatlake.core.sources import SOURCE_NAMES, USAGE_SOURCES
 from chatlake.usage.report import Report
 
 ESTIMATE = "Costs are estimates at API list prices; a subscription is billed otherwise."
@@ -41,9 +42,17 @@ def _local(iso: str, zone: str, fmt: str) -> str:
     return instant.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
-def _table(kind: str, *columns: str) -> Table:
+def _apps(sources: tuple[str, ...]) -> str:
+    """Whose usage the title names: every app that records usage is plain "Token usage"."""
+    if not sources or set(sources) >= set(USAGE_SOURCES):
+        return "Token usage"
+    names = [SOURCE_NAMES[s] for s in sources]
+    return (", ".join(names[:-1]) + " and " if len(names) > 1 else "") + names[-1] + " token usage"
+
+
+def _table(report: Report, *columns: str) -> Table:
     """A report's table with its title, the estimate's caption and `columns` (text, left-aligned)."""
-    table = Table(title=f"Claude Code token usage {TITLES[kind][1]}", box=box.SIMPLE_HEAD,
+    table = Table(title=f"{_apps(report.sources)} {TITLES[report.kind][1]}", box=box.SIMPLE_HEAD,
                   header_style="bold", title_style="bold", pad_edge=False)
     for name in columns:
         table.add_column(name, overflow="fold", no_wrap=name != "Models", min_width=10 if name == "Models" else None)
@@ -78,7 +87,7 @@ def _totals(rows: list[dict]) -> dict:
 
 def _summary(report: Report, rows: list[dict], totals: dict, project: str | None, breakdown: bool,
              wide: bool) -> Table:
-    table = _table(report.kind, TITLES[report.kind][0], "Models")
+    table = _table(report, TITLES[report.kind][0], "Models")
     if project is not None:
         table.title += f"\n{escape(project)}"
     for name in ["Input", "Output", *(["Cache write", "Cache read"] if wide else []), "Total", "Cost"]:
@@ -124,7 +133,7 @@ def _blocks(report: Report, console: Console) -> None:
     if not blocks:
         Console(stderr=True).print("No usage found (for these filters).", highlight=False)
         return
-    table = _table("blocks", "Block start", "Status", "Models")
+    table = _table(report, "Block start", "Status", "Models")
     table.add_column("Tokens", justify="right", no_wrap=True)
     table.add_column("Cost", justify="right", no_wrap=True)
     for b in blocks:

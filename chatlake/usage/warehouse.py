@@ -42,7 +42,7 @@ with responses as (
         ) as project,
         project_path
     from main.assistant_responses
-    where source = 'claude_code' and created_at is not null
+    where list_contains($sources, source) and created_at is not null
 ),
 
 chosen as (
@@ -99,7 +99,7 @@ class Usage:
 
 
 def _params(opts: ReportOptions, tz: str) -> dict:
-    return {"tz": tz, "project": opts.project}
+    return {"tz": tz, "project": opts.project, "sources": list(opts.sources)}
 
 
 def resolve_timezone(con, name: str | None) -> str:
@@ -201,7 +201,7 @@ def block_slices(con, opts: ReportOptions, length_ms: int) -> list[Slice]:
         from runs
         group by all
         order by segment, hour_end_ms, first_ms, model_name
-        """, {"project": opts.project, "length": length_ms}).fetchall()
+        """, {"project": opts.project, "sources": list(opts.sources), "length": length_ms}).fetchall()
     return [Slice(seg, hour_end, _usage(rest)) for seg, hour_end, *rest in rows]
 
 

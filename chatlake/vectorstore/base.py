@@ -21,7 +21,7 @@ MESSAGE_COLUMNS = ("message_uuid", "session_id", "message_index", "created_at", 
                    "project_path", "git_branch", "source", "warehouse_id")
 # The one search function of search.sql, by its signature.
 SEARCH_FUNCTION = ("chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz, timestamptz,"
-                   " double precision, double precision, integer, text)")
+                   " double precision, double precision, integer, text, text[])")
 # HNSW returns at most ef_search rows (pgvector's default 40); a search asks for k * 4 candidates.
 MAX_EF_SEARCH = 1000
 
@@ -88,7 +88,8 @@ def pgvector_text(vec: array) -> str:
 class VectorQuery:
     """One search of the store: the query's text (for the word ranking), its vector, and the filters.
 
-    `warehouse_id` scopes the search to one warehouse's rows (None: every warehouse that pushed).
+    `warehouse_id` scopes the search to one warehouse's rows (None: every warehouse that pushed);
+    `sources` to the messages of those apps (None: all of them).
     `text_weight` 0 ranks by the vectors alone; 1 fuses word and vector ranks (hybrid).
     """
 
@@ -101,19 +102,26 @@ class VectorQuery:
     since: str | None = None  # ISO timestamps
     until: str | None = None
     warehouse_id: str | None = None
+    sources: tuple[str, ...] | None = None
     text_weight: float = 1.0
     semantic_weight: float = 1.0
     rrf_k: int = 50
 
     def arguments(self) -> dict:
-        """The named arguments of chatlake_search_messages."""
-        return {
+        """The named arguments of chatlake_search_messages.
+
+        filter_sources is sent only when asked for: a Supabase project whose SQL editor last ran an
+        older schema has no such argument, and still answers every search without one."""
+        args = {
             "query_text": self.text, "query_embedding": self.vector, "match_count": self.k,
             "filter_model": self.model, "filter_kinds": list(self.kinds) if self.kinds else None,
             "filter_project": self.project, "created_after": self.since, "created_before": self.until,
             "full_text_weight": self.text_weight, "semantic_weight": self.semantic_weight, "rrf_k": self.rrf_k,
             "filter_warehouse": self.warehouse_id,
         }
+        if self.sources:
+            args["filter_sources"] = list(self.sources)
+        return args
 
 
 class Target(Protocol):

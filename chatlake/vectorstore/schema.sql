@@ -76,12 +76,15 @@ end $$;
 
 -- The nearest vectors of one model, through that model's HNSW index: the index is on a cast to
 -- its size and limited to its model, so the query names both as constants (dynamic SQL). The
--- candidates of one warehouse, when given, come from its messages' hashes.
+-- candidates of one warehouse, or of some apps' messages, when given, come from those messages'
+-- hashes. The signature before filter_sources goes: a call of three or four arguments would match both.
+drop function if exists chatlake_nearest(vector, text, integer, text);
 create or replace function chatlake_nearest(
     query_embedding vector,
     filter_model text,
     match_count integer,
-    filter_warehouse text default null
+    filter_warehouse text default null,
+    filter_sources text[] default null
 )
 returns table (content_hash text, model text, distance double precision)
 language plpgsql stable security invoker
@@ -90,13 +93,14 @@ begin
     return query execute format(
         'select e.content_hash, e.model, e.embedding::vector(%1$s) <=> $1::vector(%1$s) as distance'
         ' from chatlake_embeddings e'
-        ' where %2$s and ($2::text is null or exists (select 1 from chatlake_messages w'
-        '       where w.content_hash = e.content_hash and w.warehouse_id = $2))'
+        ' where %2$s and (($2::text is null and $4::text[] is null) or exists (select 1 from chatlake_messages w'
+        '       where w.content_hash = e.content_hash and ($2::text is null or w.warehouse_id = $2)'
+        '         and ($4::text[] is null or w.source = any($4))))'
         ' order by e.embedding::vector(%1$s) <=> $1::vector(%1$s) limit $3',
         vector_dims(query_embedding),
         case when filter_model is null then format('vector_dims(e.embedding) = %s', vector_dims(query_embedding))
              else format('e.model = %L', filter_model) end)
-    using query_embedding, filter_warehouse, match_count;
+    using query_embedding, filter_warehouse, match_count, filter_sources;
 end
 $$;
 
@@ -146,13 +150,13 @@ $$;
 
 revoke all on function chatlake_existing_hashes(text, text[]) from public;
 revoke all on function chatlake_embedding_dimensions(text) from public;
-revoke all on function chatlake_nearest(vector, text, integer, text) from public;
+revoke all on function chatlake_nearest(vector, text, integer, text, text[]) from public;
 
 do $$
 begin
     if exists (select 1 from pg_roles where rolname = 'service_role') then
         grant execute on function chatlake_existing_hashes(text, text[]), chatlake_embedding_dimensions(text),
-            chatlake_nearest(vector, text, integer, text) to service_role;
+            chatlake_nearest(vector, text, integer, text, text[]) to service_role;
     end if;
 end
 $$;

@@ -17,9 +17,14 @@ create index if not exists chatlake_messages_content_tsv_idx on chatlake_message
 -- come from an inner query ordered by the distance operator with a limit, so the HNSW index serves it;
 -- filters apply to those candidates. A tie in the fused score goes to the better full-text rank: an
 -- exact word is stronger evidence than a near vector. filter_warehouse keeps one warehouse's rows
--- (null: all of them). The signature before filter_warehouse is dropped: named calls would match both.
+-- (null: all of them); filter_sources the messages of these apps (claude_code, codex, ...), and
+-- the vector candidates are drawn from those apps' messages alone, so a rare app still fills the
+-- answer. The signatures before filter_warehouse and filter_sources are dropped: named calls
+-- would match them as well.
 drop function if exists chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz, timestamptz,
     double precision, double precision, integer);
+drop function if exists chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz, timestamptz,
+    double precision, double precision, integer, text);
 
 create or replace function chatlake_search_messages(
     query_text text,
@@ -33,7 +38,8 @@ create or replace function chatlake_search_messages(
     full_text_weight double precision default 1,
     semantic_weight double precision default 1,
     rrf_k integer default 50,
-    filter_warehouse text default null
+    filter_warehouse text default null,
+    filter_sources text[] default null
 )
 returns table (
     message_uuid text,
@@ -59,6 +65,7 @@ as $$
         select m.*
         from chatlake_messages m
         where (filter_warehouse is null or m.warehouse_id = filter_warehouse)
+          and (filter_sources is null or m.source = any(filter_sources))
           and (filter_kinds is null or m.kind = any(filter_kinds))
           and (filter_project is null or m.project_path = filter_project
                -- the last folders of the path, compared as text: `%` or `_` in a name are letters
@@ -82,7 +89,7 @@ as $$
         select n.content_hash, n.distance
         from chatlake_nearest(query_embedding, filter_model,
                               case when semantic_weight > 0 then greatest(match_count, 1) * 4 else 0 end,
-                              filter_warehouse) n
+                              filter_warehouse, filter_sources) n
     ),
     semantic as (
         select f.warehouse_id, f.message_uuid, rank() over (order by n.distance) as rank_ix
@@ -117,13 +124,13 @@ as $$
 $$;
 
 revoke all on function chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz, timestamptz,
-    double precision, double precision, integer, text) from public;
+    double precision, double precision, integer, text, text[]) from public;
 
 do $$
 begin
     if exists (select 1 from pg_roles where rolname = 'service_role') then
         grant execute on function chatlake_search_messages(text, vector, integer, text, text[], text, timestamptz,
-            timestamptz, double precision, double precision, integer, text) to service_role;
+            timestamptz, double precision, double precision, integer, text, text[]) to service_role;
     end if;
 end
 $$;
