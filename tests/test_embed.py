@@ -528,8 +528,11 @@ def test_default_target_is_a_local_postgres_under_the_data_dir(tmp_path, env, st
     """No Supabase account: `chatlake embed` starts its own Postgres with pgvector, 1536 dimensions."""
     imported_warehouse(data_dir() / "chatlake.duckdb")
     cmd = [sys.executable, "-m", "chatlake.cli", "embed", "--kinds", "prompt"]
-    result = subprocess.run(cmd, env={**os.environ, **env}, cwd=OUTSIDE_REPO, capture_output=True, text=True)
+    # no XDG_RUNTIME_DIR, as under cron, sudo or a container: platformdirs' warning stays unseen
+    environ = {k: v for k, v in {**os.environ, **env}.items() if k != "XDG_RUNTIME_DIR"}
+    result = subprocess.run(cmd, env=environ, cwd=OUTSIDE_REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
     texts = prompt_texts(data_dir() / "chatlake.duckdb")
     assert f"hashes: {len(texts):,} embedded" in result.stdout
     assert f"local:{data_dir() / 'pg'}" in result.stdout

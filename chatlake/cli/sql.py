@@ -54,6 +54,9 @@ class SqlCommand(TyperCommand):
         return super().parse_args(ctx, args)
 
 
+COMMAND_CLASS = SqlCommand  # the root group builds the command with it (chatlake/cli/__init__.py)
+
+
 def sql_command(
     query: Optional[str] = typer.Argument(None, help="A query (without one: an interactive prompt with history)."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, csv, json or markdown (default: table)."),

