@@ -16,6 +16,8 @@ from chatlake.transform.release import release_duckdb
 # selectors.yml: the incremental models and the marts' contract tests, for an import into a warehouse
 # whose views and seed were built from this very project.
 INCREMENT_SELECTOR = "import_increment"
+# the same without the Codex and Gemini CLI models, when no agent file changed since they last ran
+INCREMENT_WITHOUT_AGENTS_SELECTOR = "import_increment_without_agents"
 
 
 @dataclass

@@ -22,6 +22,28 @@ def marts_behind(con, marts: tuple[str, ...]) -> bool:
     return any(rows.get(m, -1) < latest for m in marts)
 
 
+# the Codex and Gemini CLI models that keep a watermark (the increment's agent part, selectors.yml)
+_AGENT_MODELS = "model like 'int\\_codex\\_%' escape '\\' or model like 'int\\_gemini\\_cli\\_%' escape '\\'"
+
+
+def agent_models_behind(con) -> bool:
+    """True when an agent CLI file changed, or a load touched an agent session, after the oldest
+    watermark of the agent models (or they have none yet): only then does an increment build them."""
+    if not table_exists(con, "raw", "agent_files"):
+        return False
+    # a file's own last change, or a load that touched its session (a rollout moved to the archive)
+    changed = con.execute(
+        "select greatest((select max(last_load_id) from raw.agent_files),"
+        " (select max(load_id) from raw.touched_sessions"
+        "  where session_id in (select session_id from raw.agent_files)))").fetchall()[0][0]
+    if changed is None:
+        return False
+    if not table_exists(con, "build", "model_watermarks"):
+        return True
+    oldest = con.execute(f"select min(load_id) from build.model_watermarks where {_AGENT_MODELS}").fetchall()[0][0]
+    return oldest is None or changed > oldest
+
+
 def built_fingerprint(con) -> str | None:
     """The fingerprint of the project the whole warehouse was last built with (None: never, or before this release)."""
     if not table_exists(con, "build", "project_builds"):

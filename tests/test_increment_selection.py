@@ -1,0 +1,74 @@
+"""An import whose load changed no Codex or Gemini CLI file leaves their models out of the build
+(selectors.yml, transform/state.agent_models_behind), and the next import that does change one
+(or follows a load whose build never ran) builds them with every load since."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from chatlake.example.agents import CodexGenerator
+from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
+from chatlake.extract import extract
+from chatlake.pipeline import import_transcripts
+from chatlake.transform.dbt import run_dbt
+from helpers import query
+
+
+def _started(db: Path, since: int) -> str:
+    """What dbt started since byte `since` of its log."""
+    log = db.parent / ".chatlake-dbt" / "logs" / "dbt.log"
+    return log.read_text(errors="replace")[since:]
+
+
+def _log_size(db: Path) -> int:
+    log = db.parent / ".chatlake-dbt" / "logs" / "dbt.log"
+    return log.stat().st_size if log.exists() else 0
+
+
+def _marts(db: Path) -> dict[str, list]:
+    return {m: query(db, f"select * from main.{m} order by all")
+            for m in ("human_messages", "sessions")} | {
+        "responses": query(db, "select response_id, source, text, input_tokens, output_tokens from main.assistant_responses order by all")}
+
+
+def test_agent_models_run_only_when_an_agent_file_changed(tmp_path, db):
+    claude = TranscriptGenerator(tmp_path / "projects", seed=3).write_tree(sessions=3, prompts=3)
+    codex = CodexGenerator(tmp_path / "codex", seed=4)
+    codex.write_tree(sessions=3, prompts=2)
+    roots = [claude.root, tmp_path / "codex" / "sessions"]
+    assert import_transcripts(roots, db).ok
+    claude_file = next(p for p in claude.files if not p.name.startswith("agent-"))
+    thread = next(s for s in codex.made if s.path.exists())
+
+    # a Claude Code append alone: the increment leaves the agent models out
+    append_session_turns(claude_file, claude_file.stem, ["only claude grew"])
+    since = _log_size(db)
+    assert import_transcripts(roots, db).ok
+    started = _started(db, since)
+    assert "START sql incremental model main.human_messages" in started
+    assert "int_codex_" not in started and "codex_rate_limits" not in started
+    assert query(db, "select count(*) from human_messages where content = 'only claude grew'") == [(1,)]
+
+    # a Codex line landed by a load whose build never ran, then another Claude append: the
+    # agent models are behind that load, so this increment builds them
+    codex.append(thread, ["codex grew while no build ran"])
+    con = duckdb.connect(str(db))
+    try:
+        extract(con, roots)
+    finally:
+        con.close()
+    append_session_turns(claude_file, claude_file.stem, ["claude grew again"])
+    since = _log_size(db)
+    assert import_transcripts(roots, db).ok
+    assert "START sql incremental model main.int_codex_threads" in _started(db, since)
+    assert query(db, "select count(*) from human_messages where source = 'codex'"
+                     " and content = 'codex grew while no build ran'") == [(1,)]
+
+    # and the increments came to what a whole build of the same lines makes
+    fresh = tmp_path / "fresh.duckdb"
+    shutil.copy(db, fresh)
+    assert run_dbt(fresh, "build", full_refresh=True).ok
+    assert _marts(db) == _marts(fresh)
