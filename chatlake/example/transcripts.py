@@ -35,6 +35,17 @@ CAVEAT = (
 )
 
 
+def _tool_input(tool: str, cwd: str) -> dict:
+    """The input each tool takes, shaped as Claude Code writes it (no random draws: the tree stays the same)."""
+    path = f"{cwd}/src/app.py"
+    return {
+        "Read": {"file_path": path},
+        "Bash": {"command": "pytest -q tests", "description": "Run the tests"},
+        "Edit": {"file_path": path, "old_string": "retries = 1", "new_string": "retries = 3"},
+        "Grep": {"pattern": "def load", "path": cwd, "output_mode": "content"},
+    }[tool]
+
+
 @dataclass(frozen=True)
 class ExpectedMessage:
     uuid: str
@@ -323,7 +334,7 @@ class TranscriptGenerator:
         tool_id = "toolu_" + "".join(rng.choice("abcdef0123456789") for _ in range(24))
         tool = rng.choice(["Read", "Bash", "Edit", "Grep"])
         self._assistant(s, [{"type": "thinking", "thinking": self._sentence(12), "signature": "sig"},
-                            {"type": "tool_use", "id": tool_id, "name": tool, "input": {"command": "ls"}}],
+                            {"type": "tool_use", "id": tool_id, "name": tool, "input": _tool_input(tool, s.cwd)}],
                         stop_reason="tool_use")
         size = max(10, int(rng.expovariate(1 / self.tool_result_bytes)))
         output = (self._sentence(10) + "\n") * max(1, size // 60)
