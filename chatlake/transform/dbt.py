@@ -85,12 +85,19 @@ def phase_listener(on_phase: Callable[[str], None]) -> Callable:
     return listen
 
 
+# DuckDB's cap inside chatlake's builds (profiles.yml, transform/plugin.py): the import's target is
+# a peak RSS under 2 GiB, Python and dbt included; figures in BENCHMARKS.md
+BUILD_MEMORY_LIMIT = "1GB"
+
+
 def dbt_vars(db: Path, extract_in_dbt: bool = False) -> str:
-    """What chatlake tells its dbt project, all of it: the warehouse (profiles.yml) and whether the
-    extractor still has to run (models/load). dbt reads no environment variable of chatlake's."""
+    """What chatlake tells its dbt project, all of it: the warehouse (profiles.yml), whether the
+    extractor still has to run (models/load) and DuckDB's memory cap. dbt reads no environment
+    variable of chatlake's."""
     import json
 
-    return json.dumps({"chatlake_db": str(db), "chatlake_skip_extract": not extract_in_dbt})
+    return json.dumps({"chatlake_db": str(db), "chatlake_skip_extract": not extract_in_dbt,
+                       "chatlake_build_memory_limit": BUILD_MEMORY_LIMIT})
 
 
 def dbt_work_dir(db: Path) -> Path:

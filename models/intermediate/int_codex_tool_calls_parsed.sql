@@ -38,17 +38,26 @@ calls as (
                            'tool_search_call', 'image_generation_call')
 ),
 
+-- each output's line parsed once for its two fields, not once per field read
+output_parts as (
+    select
+        session_id,
+        byte_offset,
+        created_at,
+        json_extract(payload, ['$.call_id', '$.output']) as parts
+    from lines
+    where payload_type in ('function_call_output', 'custom_tool_call_output', 'tool_search_output')
+),
+
 output_texts as (
     select
         session_id,
         byte_offset,
-        payload ->> 'call_id' as call_key,
+        parts[1] ->> '$' as call_key,
         created_at,
-        case when json_type(payload -> 'output') = 'VARCHAR' then payload ->> 'output' else (payload -> 'output')::varchar end
-            as output_text
-    from lines
-    where payload_type in ('function_call_output', 'custom_tool_call_output', 'tool_search_output')
-        and payload ->> 'call_id' is not null
+        case when json_type(parts[2]) = 'VARCHAR' then parts[2] ->> '$' else parts[2]::varchar end as output_text
+    from output_parts
+    where parts[1] ->> '$' is not null
 ),
 
 -- measured before the ranking, so that no output's text is carried through it
@@ -59,7 +68,7 @@ measured_outputs as (
         call_key,
         created_at,
         try_cast(try(json_extract_string(output_text, '$.metadata.exit_code')) as integer) <> 0 as is_error,
-        octet_length(encode(output_text)) as result_bytes
+        strlen(output_text) as result_bytes
     from output_texts
 ),
 

@@ -21,19 +21,32 @@ messages as (
     where {{ agent_sessions_filter() }}
 ),
 
+-- each record (a message's tool results included) parsed once for the fields read, not once per read
+fields as (
+    select
+        session_id,
+        record_kind,
+        position,
+        created_at,
+        source_file,
+        json_extract_string(record, ['$.kind', '$."$set".summary', '$.summary']) as texts,
+        json_extract(record, ['$."$set".directories', '$.directories']) as directories
+    from records
+),
+
 metadata as (
     select
         session_id,
-        arg_max(record ->> 'kind', position) filter (where record_kind = 'metadata' and record ->> 'kind' is not null) as kind,
-        arg_max(coalesce(record -> '$."$set"' ->> 'summary', record ->> 'summary'), position)
-            filter (where coalesce(record -> '$."$set"' ->> 'summary', record ->> 'summary') is not null) as summary,
-        arg_max(coalesce(record -> '$."$set"' -> 'directories', record -> 'directories') ->> '$[0]', position)
-            filter (where coalesce(record -> '$."$set"' -> 'directories', record -> 'directories') ->> '$[0]' is not null)
+        arg_max(texts[1], position) filter (where record_kind = 'metadata' and texts[1] is not null) as kind,
+        arg_max(coalesce(texts[2], texts[3]), position) filter (where coalesce(texts[2], texts[3]) is not null)
+            as summary,
+        arg_max(coalesce(directories[1], directories[2]) ->> '$[0]', position)
+            filter (where coalesce(directories[1], directories[2]) ->> '$[0]' is not null)
             as first_directory,
         min(created_at) filter (where record_kind = 'metadata') as started_at,
         max(created_at) filter (where record_kind in ('metadata', 'set')) as updated_at,
         arg_min(source_file, position) as any_file
-    from records
+    from fields
     group by session_id
 ),
 

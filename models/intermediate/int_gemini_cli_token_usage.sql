@@ -23,8 +23,23 @@ with session_writes as {% if is_incremental() %}materialized {% endif %}(
     where record_kind = 'message' and message_type = 'gemini' and {{ agent_sessions_filter() }}
 ),
 
+-- the record (its tool results included) parsed once for the four fields read, and left out of the ranking
+fields as (
+    select
+        session_writes.* exclude (record),
+        json_extract(record, ['$.tokens', '$.model', '$.content', '$.thoughts']) as parts
+    from session_writes
+),
+
 writes as (
-    select * from session_writes where json_type(record -> 'tokens') = 'OBJECT'
+    select
+        fields.* exclude (parts),
+        parts[1] as tokens,
+        parts[2] ->> '$' as model,
+        parts[3] as content,
+        parts[4] as thoughts
+    from fields
+    where json_type(parts[1]) = 'OBJECT'
 ),
 
 latest as (
@@ -39,18 +54,17 @@ numbers as (
     select
         latest.*,
         {% for field in ['input', 'output', 'cached', 'thoughts', 'tool', 'total'] %}
-        coalesce(try_cast(record -> 'tokens' ->> '{{ field }}' as bigint), 0) as t_{{ field }},
+        coalesce(try_cast(tokens ->> '{{ field }}' as bigint), 0) as t_{{ field }},
         {% endfor %}
-        record ->> 'model' as model,
         -- the reply as its last write has it: a string (v0.2) or parts whose text is shown
-        nullif(trim(case json_type(record -> 'content')
-            when 'VARCHAR' then record ->> 'content'
+        nullif(trim(case json_type(content)
+            when 'VARCHAR' then content ->> '$'
             when 'ARRAY' then array_to_string(list_filter(
-                list_transform(json_extract(record, '$.content[*]'),
+                list_transform(json_extract(content, '$[*]'),
                                lambda p: case when json_type(p) = 'VARCHAR' then p ->> '$' else p ->> 'text' end),
                 lambda t: t is not null), chr(10))
         end), '') as text,
-        coalesce(json_array_length(record -> 'thoughts'), 0) > 0 as has_reasoning
+        coalesce(json_array_length(thoughts), 0) > 0 as has_reasoning
     from latest
 ),
 

@@ -35,25 +35,46 @@ calls as (
     from responses
 ),
 
+-- each call's JSON (its result included) parsed twice, not once per field read
+fields as (
+    select
+        calls.* exclude (call),
+        json_extract_string(call, ['$.id', '$.name', '$.timestamp', '$.status']) as texts,
+        json_extract(call, ['$.args', '$.result']) as values
+    from calls
+),
+
+called as (
+    select
+        fields.* exclude (texts, values),
+        texts[1] as call_id,
+        texts[2] as tool_name,
+        texts[4] as status,
+        values[1] as input,
+        values[2] as result,
+        -- a JSON null comes out as the text `null`
+        values[2] is not null and values[2]::varchar <> 'null' as has_result,
+        coalesce({{ plausible_time("try_cast(texts[3] as timestamptz)") }}, message_at) as called_at
+    from fields
+),
+
 -- measured before the ranking, so that no call's result is carried through it
 measured as (
     select
-        'gemini_cli:' || session_id || ':' || coalesce(call ->> 'id', message_id || ':' || (call ->> 'name')) as tool_use_id,
+        'gemini_cli:' || session_id || ':' || coalesce(call_id, message_id || ':' || tool_name) as tool_use_id,
         session_id,
         message_id,
-        call ->> 'name' as tool_name,
-        call -> 'args' as input,
-        coalesce({{ plausible_time("try_cast(call ->> 'timestamp' as timestamptz)") }}, message_at) as called_at,
-        case when (call -> 'result') is not null and json_type(call -> 'result') <> 'NULL' then
-            coalesce({{ plausible_time("try_cast(call ->> 'timestamp' as timestamptz)") }}, message_at) end as result_at,
-        (call -> 'result') is not null and json_type(call -> 'result') <> 'NULL' as has_result,
-        call ->> 'status' in ('error', 'cancelled') as is_error,
-        case when (call -> 'result') is not null and json_type(call -> 'result') <> 'NULL'
-            then octet_length(encode((call -> 'result')::varchar)) end as result_bytes,
+        tool_name,
+        input,
+        called_at,
+        case when has_result then called_at end as result_at,
+        has_result,
+        status in ('error', 'cancelled') as is_error,
+        case when has_result then strlen(result::varchar) end as result_bytes,
         source_file,
         byte_offset,
         load_id
-    from calls
+    from called
 ),
 
 final as (

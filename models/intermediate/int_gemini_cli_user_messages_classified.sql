@@ -30,10 +30,11 @@ markers as (
     select marker from {{ ref('gemini_cli_injected_markers') }} where match_type = 'prefix'
 ),
 
+-- the record (a response's tool results included) parsed once, and not carried further
 shown as (
     select
-        messages.*,
-        coalesce(record -> 'displayContent', record -> 'content') as shown_json
+        messages.* exclude (record),
+        list_reduce(json_extract(record, ['$.displayContent', '$.content']), lambda a, b: coalesce(a, b)) as shown_json
     from messages
 ),
 
