@@ -90,14 +90,40 @@ def phase_listener(on_phase: Callable[[str], None]) -> Callable:
 BUILD_MEMORY_LIMIT = "1GB"
 
 
-def dbt_vars(db: Path, extract_in_dbt: bool = False) -> str:
+def build_memory_limit(db: Path) -> str:
+    """BUILD_MEMORY_LIMIT, or DuckDB's own default (empty) for a warehouse holding a line over
+    the landing's huge-line size: parsing a line of tens of MB in the models needs more than
+    32 times the line (1.6 GB was too little for 50 MB), and the landing already checked that the
+    machine has room for it. One look at the line offsets (0.08 s on the 1 GiB tree)."""
+    import duckdb
+
+    from chatlake.extract.land import HUGE_LINE_BYTES
+
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:  # no warehouse yet, or held: dbt meets it and reports it
+        return BUILD_MEMORY_LIMIT
+    try:
+        largest = con.execute(
+            "select max(coalesce(next_offset, landed_offset) - byte_offset) from ("
+            " select l.byte_offset, f.landed_offset, lead(l.byte_offset) over"
+            " (partition by l.source_file order by l.byte_offset) as next_offset"
+            " from raw.lines l join raw.files f using (source_file))").fetchall()[0][0] or 0
+    except duckdb.Error:  # before the first load
+        largest = 0
+    finally:
+        con.close()
+    return "" if largest > HUGE_LINE_BYTES else BUILD_MEMORY_LIMIT
+
+
+def dbt_vars(db: Path, extract_in_dbt: bool = False, memory_limit: str = BUILD_MEMORY_LIMIT) -> str:
     """What chatlake tells its dbt project, all of it: the warehouse (profiles.yml), whether the
     extractor still has to run (models/load) and DuckDB's memory cap. dbt reads no environment
     variable of chatlake's."""
     import json
 
     return json.dumps({"chatlake_db": str(db), "chatlake_skip_extract": not extract_in_dbt,
-                       "chatlake_build_memory_limit": BUILD_MEMORY_LIMIT})
+                       "chatlake_build_memory_limit": memory_limit})
 
 
 def dbt_work_dir(db: Path) -> Path:
@@ -146,7 +172,7 @@ def run_dbt(db: Path, command: str = "build", full_refresh: bool = False, extra:
         # them; an import (which may run every few minutes) skips their ~1 s.
         args += ["--exclude-resource-type", "unit_test"]
     args += extra or []
-    args += ["--vars", dbt_vars(db, extract_in_dbt)]
+    args += ["--vars", dbt_vars(db, extract_in_dbt, build_memory_limit(db) if command == "build" else BUILD_MEMORY_LIMIT)]
     atomic = command == "build"
     if atomic:  # every node on one connection, in one transaction (transform/one_transaction.py)
         args += ["--threads", "1"]
