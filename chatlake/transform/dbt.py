@@ -94,7 +94,7 @@ def build_memory_limit(db: Path) -> str:
     """BUILD_MEMORY_LIMIT, or DuckDB's own default (empty) for a warehouse holding a line over
     the landing's huge-line size: parsing a line of tens of MB in the models needs more than
     32 times the line (1.6 GB was too little for 50 MB), and the landing already checked that the
-    machine has room for it. One look at the line offsets (0.08 s on the 1 GiB tree)."""
+    machine has room for it. One look at the line offsets of the files over that size."""
     import duckdb
 
     from chatlake.extract.land import HUGE_LINE_BYTES
@@ -104,11 +104,13 @@ def build_memory_limit(db: Path) -> str:
     except duckdb.Error:  # no warehouse yet, or held: dbt meets it and reports it
         return BUILD_MEMORY_LIMIT
     try:
+        # only a file that has landed more than a huge line's bytes can hold one
         largest = con.execute(
             "select max(coalesce(next_offset, landed_offset) - byte_offset) from ("
             " select l.byte_offset, f.landed_offset, lead(l.byte_offset) over"
             " (partition by l.source_file order by l.byte_offset) as next_offset"
-            " from raw.lines l join raw.files f using (source_file))").fetchall()[0][0] or 0
+            " from raw.lines l join (select source_file, landed_offset from raw.files where landed_offset > ?) f"
+            " using (source_file))", [HUGE_LINE_BYTES]).fetchall()[0][0] or 0
     except duckdb.Error:  # before the first load
         largest = 0
     finally:
