@@ -151,9 +151,12 @@ def import_transcripts(
                              human_messages_total=same.human_messages_total,
                              seconds=time.monotonic() - started)
     unchanged.forget(db_path)
-    # A transcript grew since the last import: a load and a build are coming, so dbt's import
-    # starts now, in a child process where possible (else on a thread once lines are to land).
-    child = DbtChild.start() if verdict.grown else None
+    # A transcript grew since the last import, or there is no record of one (a new warehouse): a
+    # load and a build are likely coming, so dbt's import starts now, in a child process where
+    # possible (else on a thread once lines are to land). The child also parses the project for
+    # a warehouse with no saved parse. With nothing to build it is killed, having only imported.
+    likely = verdict.grown or verdict.walk is None
+    child = DbtChild.start(db_path) if likely else None
     if verdict.grown and child is None:
         preload_dbt()
     done = _Committed()

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from chatlake.transform.dbt import BuildResult, run_dbt
+from chatlake.transform.dbt import BuildResult, has_parse, parse_ahead, run_dbt
 from chatlake.core.errors import BuildFailed, DatabaseLocked
 from chatlake.core.process import detach, kill, reap
 
@@ -32,8 +32,10 @@ class DbtChild:
         self._results: int | None = results
 
     @classmethod
-    def start(cls) -> DbtChild | None:
-        """Fork the child; None where that is not possible or not worth it."""
+    def start(cls, db: Path | None = None) -> DbtChild | None:
+        """Fork the child; None where that is not possible or not worth it. With `db`, a warehouse
+        with no saved parse of the project has it parsed in the child while the lines land
+        (transform/dbt.py's parse_ahead)."""
         if not hasattr(os, "fork") or _dbt_imported():
             return None
         jobs_read, jobs_write = os.pipe()
@@ -43,7 +45,7 @@ class DbtChild:
         if pid == 0:  # the child: never returns
             os.close(jobs_write)
             os.close(results_read)
-            _serve(parent, jobs_read, results_write)
+            _serve(parent, jobs_read, results_write, db)
         os.close(jobs_read)
         os.close(results_write)
         return cls(pid, jobs_write, results_read)
@@ -123,8 +125,9 @@ def _dbt_imported() -> bool:
     return "dbt.cli.main" in sys.modules
 
 
-def _serve(parent: int, jobs: int, results: int) -> None:
-    """The child's life: import dbt, wait for a job, run it, answer, exit."""
+def _serve(parent: int, jobs: int, results: int, db: Path | None) -> None:
+    """The child's life: import dbt (and parse the project for a new warehouse), wait for a job,
+    run it, answer, exit."""
     code = 0
     try:
         detach(parent)
@@ -132,6 +135,11 @@ def _serve(parent: int, jobs: int, results: int) -> None:
             import dbt.cli.main  # noqa: F401  the point of the child
         except Exception:
             pass  # run_dbt meets the same error and reports it
+        if db is not None and not has_parse(db):
+            try:
+                parse_ahead(db)
+            except Exception:  # the build parses the project itself
+                pass
         with os.fdopen(jobs, "rb") as stream:
             job = stream.read()
         if job:
