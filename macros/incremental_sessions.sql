@@ -89,14 +89,18 @@
         select 1 from {{ ref('stg_exports__conversations') }} as c
         where c.conversation_id = t.session_id and c.message_count > 0
       )
+      {% if agent_model_built('int_codex_threads') %}
       and not exists (
         select 1 from {{ ref('int_codex_threads') }} as c
         where c.session_id = t.session_id and not c.is_subagent
       )
+      {% endif %}
+      {% if agent_model_built('int_gemini_cli_sessions') %}
       and not exists (
         select 1 from {{ ref('int_gemini_cli_sessions') }} as g
         where g.session_id = t.session_id and g.kind <> 'subagent'
       )
+      {% endif %}
     {% else %}
     select 1
     {% endif %}

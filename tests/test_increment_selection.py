@@ -72,3 +72,49 @@ def test_agent_models_run_only_when_an_agent_file_changed(tmp_path, db):
     shutil.copy(db, fresh)
     assert run_dbt(fresh, "build", full_refresh=True).ok
     assert _marts(db) == _marts(fresh)
+
+
+def _built_models(db: Path) -> set[str]:
+    return {name for (name,) in query(db, "select table_name from duckdb_tables() where schema_name = 'main'"
+                                          " union all select view_name from duckdb_views() where schema_name = 'main'")}
+
+
+def _all_marts(db: Path) -> dict[str, list]:
+    return {m: query(db, f"select * exclude (cost_usd) from main.{m} order by all" if m == "usage_daily"
+                     else f"select * from main.{m} order by all")
+            for m in ("human_messages", "sessions", "assistant_responses", "tool_calls", "usage_daily",
+                      "codex_rate_limits", "message_terms")}
+
+
+def test_an_agent_cli_without_lines_has_no_models_until_its_first_lines_land(tmp_path, db):
+    claude = TranscriptGenerator(tmp_path / "projects", seed=8).write_tree(sessions=3, prompts=3)
+    first = import_transcripts([claude.root], db)
+    assert first.ok and first.build_scope == "project"
+    models = _built_models(db)
+    # a Claude Code warehouse: no Codex or Gemini CLI model, and the Codex mart is there, empty
+    assert not {m for m in models if "codex" in m or "gemini" in m} - {"codex_rate_limits"}
+    assert query(db, "select count(*) from main.codex_rate_limits") == [(0,)]
+    assert query(db, "select distinct source from main.sessions") == [("claude_code",)]
+
+    # Codex CLI's first lines: the whole project is built again, with Codex's models and not Gemini's
+    codex = CodexGenerator(tmp_path / "codex", seed=9)
+    codex.write_tree(sessions=3, prompts=2)
+    roots = [claude.root, tmp_path / "codex" / "sessions"]
+    second = import_transcripts(roots, db)
+    assert second.ok and second.build_scope == "project"
+    models = _built_models(db)
+    assert "int_codex_threads" in models and not {m for m in models if "gemini" in m}
+    assert {s for (s,) in query(db, "select distinct source from main.sessions")} == {"claude_code", "codex"}
+    # then Codex appends are increments, which leave Gemini CLI out
+    thread = next(s for s in codex.made if s.path.exists())
+    codex.append(thread, ["codex again"])
+    third = import_transcripts(roots, db)
+    assert third.ok and third.build_scope == "increment"
+    assert query(db, "select count(*) from human_messages where content = 'codex again'") == [(1,)]
+
+    # the marts equal a warehouse built whole, every agent CLI's models included
+    fresh = tmp_path / "fresh.duckdb"
+    shutil.copy(db, fresh)
+    assert run_dbt(fresh, "build", full_refresh=True).ok
+    assert {m for m in _built_models(fresh) if "gemini" in m}
+    assert _all_marts(db) == _all_marts(fresh)

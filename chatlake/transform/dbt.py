@@ -20,6 +20,18 @@ INCREMENT_SELECTOR = "import_increment"
 INCREMENT_WITHOUT_AGENTS_SELECTOR = "import_increment_without_agents"
 
 
+def build_selectors(absent: frozenset[str]) -> tuple[str | None, str, str]:
+    """selectors.yml's names for a warehouse with no line of the agent CLIs `absent`
+    (transform/state.py's agents_absent): the whole project (None: every node), the increment,
+    and the increment without any agent model."""
+    if not absent:
+        return None, INCREMENT_SELECTOR, INCREMENT_WITHOUT_AGENTS_SELECTOR
+    if len(absent) > 1:
+        return "project_without_agents", INCREMENT_WITHOUT_AGENTS_SELECTOR, INCREMENT_WITHOUT_AGENTS_SELECTOR
+    (family,) = absent
+    return f"project_without_{family}", f"{INCREMENT_SELECTOR}_without_{family}", INCREMENT_WITHOUT_AGENTS_SELECTOR
+
+
 @dataclass
 class BuildResult:
     ok: bool

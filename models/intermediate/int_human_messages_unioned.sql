@@ -105,10 +105,14 @@ unioned as (
     select * from claude_code
     union all
     select * from exports
+    {% if agent_model_built('int_codex_user_messages_classified') %}
     union all
     select * from codex
+    {% endif %}
+    {% if agent_model_built('int_gemini_cli_user_messages_classified') %}
     union all
     select * from gemini_cli
+    {% endif %}
 )
 
 select * from unioned

@@ -159,6 +159,7 @@ claude_code as (
         winners.counted_cache_read as cache_read_tokens,
         winners.counted_input + winners.counted_output + winners.counted_cache_creation + winners.counted_cache_read
             as total_tokens,
+        null::bigint as reasoning_tokens,  -- part of the output, not reported apart
         coalesce(winners.web_search_requests, 0) as web_search_requests,
         coalesce(winners.web_fetch_requests, 0) as web_fetch_requests,
         winners.speed,
@@ -214,6 +215,7 @@ exports as (
         0::bigint as cache_creation_1h_tokens,
         0::bigint as cache_read_tokens,
         0::bigint as total_tokens,
+        null::bigint as reasoning_tokens,
         0::bigint as web_search_requests,
         0::bigint as web_fetch_requests,
         null::varchar as speed,
@@ -328,10 +330,14 @@ unioned as (
     select * from claude_code
     union all by name
     select * from exports
+    {% if agent_model_built('int_codex_token_usage') %}
     union all by name
     select * from codex
+    {% endif %}
+    {% if agent_model_built('int_gemini_cli_token_usage') %}
     union all by name
     select * from gemini_cli
+    {% endif %}
 ),
 
 {#- The price of each model named, matched as ccusage matches LiteLLM's names. -#}

@@ -3,7 +3,18 @@
 {#- Codex CLI's rate-limit snapshots over time: account state, not usage (never summed). Rebuilt by every build. -#}
 
 with snapshots as (
+    {% if agent_model_built('int_codex_rate_limits') %}
     select * from {{ ref('int_codex_rate_limits') }}
+    {% else %}
+    {#- a warehouse with no Codex CLI lines yet: the table is there, empty -#}
+    select
+        null::varchar as session_id, null::timestamptz as created_at, null::varchar as limit_id,
+        null::varchar as plan_type, null::double as primary_used_percent, null::bigint as primary_window_minutes,
+        null::timestamptz as primary_resets_at, null::double as secondary_used_percent,
+        null::bigint as secondary_window_minutes, null::timestamptz as secondary_resets_at,
+        null::json as rate_limits, null::varchar as source_file, null::bigint as byte_offset
+    where false
+    {% endif %}
 ),
 
 final as (

@@ -112,8 +112,12 @@ messages as (
     where session_id in (
         select session_id from activity
         union all select conversation_id from conversations
+        {% if agent_model_built('int_codex_threads') %}
         union all select session_id from codex_threads
+        {% endif %}
+        {% if agent_model_built('int_gemini_cli_sessions') %}
         union all select session_id from gemini_cli_threads
+        {% endif %}
     )
     {% endif %}
     group by session_id
@@ -207,10 +211,14 @@ final as (
     select * from claude_code_sessions
     union all
     select * from export_sessions
+    {% if agent_model_built('int_codex_threads') %}
     union all
     select * from codex_sessions
+    {% endif %}
+    {% if agent_model_built('int_gemini_cli_sessions') %}
     union all
     select * from gemini_cli_sessions
+    {% endif %}
 )
 
 select * from final

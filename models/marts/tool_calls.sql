@@ -167,10 +167,14 @@ gemini_cli as (
 
 final as (
     select * from claude_code
+    {% if agent_model_built('int_codex_tool_calls') %}
     union all by name
     select * from codex
+    {% endif %}
+    {% if agent_model_built('int_gemini_cli_tool_calls') %}
     union all by name
     select * from gemini_cli
+    {% endif %}
 )
 
 select * from final
