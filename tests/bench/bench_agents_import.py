@@ -181,7 +181,7 @@ def bench(tool: str, args, chatlake: list[str]) -> None:
         print(f"| {label} | {med[key]:.2f} s | {mb / med[key]:.0f} MB/s | {med[key] * per_gib:.1f} s |")
     ratio = statistics.median(a / f for a, f in zip(results["cold_import"], results["floor_land_extract"]))
     print(f"| cold import against the land + extract floor, same run | {ratio:.2f}x | | |")
-    print(f"| peak RSS of the cold import | {statistics.median(rss)} MB | | |")
+    print(f"| peak RSS of the cold import (its processes together) | {statistics.median(rss)} MB | | |")
     print(f"| no-op `chatlake import` ({nfiles} unchanged files) | {med['noop']:.2f} s | | |")
     print(f"| `chatlake import` after appending to 5 files | {med['append5']:.2f} s | | |")
     print(f"| floor: dbt start-up (in-process build selecting nothing, new process) | {med['dbt_startup']:.2f} s | | |")
