@@ -129,8 +129,9 @@ def test_ctrl_c_during_an_append_stops_cleanly_and_the_rerun_completes(tree, db,
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 def test_a_child_that_died_sends_the_build_back_to_this_process(tree, db, monkeypatch):
     from chatlake.transform import child as build_child
-    from chatlake.transform.dbt import INCREMENT_SELECTOR
+    from chatlake.transform.dbt import build_selectors
     from chatlake.transform.child import DbtChild
+    from chatlake.transform.state import agents_absent
     from chatlake.core.db import connect
     from chatlake.extract import extract
 
@@ -139,6 +140,8 @@ def test_a_child_that_died_sends_the_build_back_to_this_process(tree, db, monkey
     append_session_turns(target, target.stem, ["built here"])
     con = connect(db)  # land without building, as an import does before its build
     extract(con, [tree.root])
+    # the increment an import would build here: a Claude Code tree has no agent CLI's models
+    _, increment, _ = build_selectors(agents_absent(con))
     con.close()
     # this test process has imported dbt already; pretend it has not, so that a child is forked
     monkeypatch.setattr(build_child, "_dbt_imported", lambda: False)
@@ -146,7 +149,7 @@ def test_a_child_that_died_sends_the_build_back_to_this_process(tree, db, monkey
     assert child is not None
     os.kill(child.pid, signal.SIGKILL)
 
-    result = child.build(db, selector=INCREMENT_SELECTOR)
+    result = child.build(db, selector=increment)
     child.close()
 
     assert result.ok and result.nodes_run > 0
