@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from chatlake.transform.dbt import BuildResult, build_selectors, preload_dbt, project_fingerprint, run_dbt
+from chatlake.transform.dbt import BuildResult, build_selectors, has_parse, preload_dbt, project_fingerprint, run_dbt
 from chatlake.transform.child import DbtChild
 from chatlake.transform.state import agent_models_behind, agents_absent, built_fingerprint, marts_behind, record_project_build
 from chatlake.core.settings import resolve
@@ -146,9 +146,20 @@ def import_transcripts(
         if not any(r.exists() for r in roots):
             raise NoTranscripts(f"{roots[0]} does not exist: pass the folders or exports to import,"
                                 " or try `chatlake import --example`")
-    verdict = unchanged.Verdict() if full_refresh else unchanged.check(db_path, roots, source_kind)
+    # dbt's import (2.5 s) outlasts the walk that tells whether anything changed: for a warehouse
+    # built before (it has a saved parse), the child starts before the walk and is killed if
+    # nothing did (a no-op pays the fork and the kill, a few ms); an append gets its build sooner.
+    early = None if full_refresh or not has_parse(db_path) else DbtChild.start()
+    try:
+        verdict = unchanged.Verdict() if full_refresh else unchanged.check(db_path, roots, source_kind)
+    except BaseException:
+        if early is not None:
+            early.close()
+        raise
     same = verdict.same
     if same is not None:
+        if early is not None:
+            early.close()
         if on_progress:
             on_progress(len(same.stats), len(same.stats), 0, "")
         return ImportSummary(db=str(db_path), roots=[str(r) for r in roots], files_seen=len(same.stats), files_unchanged=len(same.stats),
@@ -160,7 +171,7 @@ def import_transcripts(
     # possible (else on a thread once lines are to land). The child also parses the project for
     # a warehouse with no saved parse. With nothing to build it is killed, having only imported.
     likely = verdict.grown or verdict.walk is None
-    child = DbtChild.start(db_path) if likely else None
+    child = early or (DbtChild.start(db_path) if likely else None)
     if verdict.grown and child is None:
         preload_dbt()
     done = _Committed()

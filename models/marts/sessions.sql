@@ -25,11 +25,20 @@
 {#- `lines` is read by several CTEs, so DuckDB materializes it: without the record's JSON (the
     titles below read it for their few records), which would be most of the transcripts' bytes held
     in memory, spilled under the build's memory cap (2.5x slower on 1 GiB). -#}
-with lines as (
+with
+{% if is_incremental() %}
+{#- the sessions to recompute, worked out once for the five sources below (each a pass over the
+    raw lines' keys) -#}
+affected as materialized (
+    {{ affected_sessions() }}
+),
+{% endif %}
+
+lines as (
     select session_id, uuid, is_sidechain, agent_id, project_path, git_branch, claude_version, created_at, source_file
     from {{ ref('stg_claude_code__lines') }}
     {% if is_incremental() %}
-    where session_id in ({{ affected_sessions() }})
+    where session_id in (select session_id from affected)
     {% endif %}
 ),
 
@@ -64,7 +73,7 @@ named as (
     from {{ ref('stg_claude_code__lines') }}
     where record_type in ('custom-title', 'ai-title')
     {% if is_incremental() %}
-        and session_id in ({{ affected_sessions() }})
+        and session_id in (select session_id from affected)
     {% endif %}
     group by session_id
 ),
@@ -84,7 +93,7 @@ conversations as (
     from {{ ref('stg_exports__conversations') }}
     where message_count > 0
     {% if is_incremental() %}
-        and conversation_id in ({{ affected_sessions() }})
+        and conversation_id in (select session_id from affected)
     {% endif %}
 ),
 
@@ -93,7 +102,7 @@ codex_threads as (
     from {{ ref('int_codex_threads') }}
     where not is_subagent
     {% if is_incremental() %}
-        and session_id in ({{ affected_sessions() }})
+        and session_id in (select session_id from affected)
     {% endif %}
 ),
 
@@ -102,7 +111,7 @@ gemini_cli_threads as (
     from {{ ref('int_gemini_cli_sessions') }}
     where kind <> 'subagent'
     {% if is_incremental() %}
-        and session_id in ({{ affected_sessions() }})
+        and session_id in (select session_id from affected)
     {% endif %}
 ),
 
