@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable
 from chatlake.extract.agents.kinds import CLAUDE_CODE
 from chatlake.extract.agents.land import AgentCounts, land_agents, plan_agents, rows_landed
 from chatlake.extract import loads
+from chatlake.extract.batch import ArrowBatch
 from chatlake.extract.loads import LoadCounts
 from chatlake.extract.discover import FileStat, Walk, source_name, walk_roots
 from chatlake.extract.exports.land import ExportResult, land_exports, plan_exports
@@ -119,10 +120,6 @@ select source_file, line_no, byte_offset,
 from {ENVELOPED_GUARDED}
 where not {IS_RECORD}
 """
-# Rows per Arrow record batch handed to DuckDB: it scans batches in parallel, so one big
-# batch would keep the validation and extraction on a single core.
-ARROW_BATCH_ROWS = 1024
-
 ProgressFn = Callable[[int, int, int, str], None]
 
 
@@ -263,26 +260,23 @@ def _insert_rejects(con, load_id: int, rejects: list[tuple]) -> None:
     import pyarrow as pa
 
     names = ("source_file", "line_no", "byte_offset", "reason", "line_head")
-    con.register("chatlake_rejects", pa.table(dict(zip(names, columns))))
-    try:
-        con.execute("insert into raw.rejected_lines select $1, * from chatlake_rejects", [load_id])
-    finally:
-        con.unregister("chatlake_rejects")
+    with ArrowBatch(con, "chatlake_rejects", pa.table(dict(zip(names, columns)))) as batch:
+        batch.run(f"insert into raw.rejected_lines select {int(load_id)}, * from chatlake_rejects")
 
 
 def _land_lines(con, load_id: int, lines: pl.DataFrame | list[list], rejects: list[tuple]) -> list[list]:
     """Land what DuckDB accepts and add why the others did not land to `rejects`; returns, as
     columns, the refused lines that hold lone surrogate escapes, with those replaced, to try again."""
     retry: list[list] = [[], [], [], []]
-    rows = _register_lines(con, lines)
+    rows, batch = _register_lines(con, lines)
     if not rows:
         return retry
     try:
-        landed = con.execute(LAND_SQL.replace("$load_id", str(int(load_id)))).fetchone()[0]
+        landed = batch.run(LAND_SQL.replace("$load_id", str(int(load_id))))[0][0]
         # Only a batch with a line that did not land needs the second look for reasons.
-        bad_lines = [] if landed == rows else con.execute(REJECT_SQL).fetchall()
+        bad_lines = [] if landed == rows else batch.run(REJECT_SQL)
     finally:
-        _unregister_lines(con, lines)
+        batch.close()
     for source_file, line_no, offset, reason, text in bad_lines:
         if reason == "invalid JSON":
             fixed = fix_lone_surrogates(text)
@@ -295,8 +289,8 @@ def _land_lines(con, load_id: int, lines: pl.DataFrame | list[list], rejects: li
     return retry
 
 
-def _register_lines(con, lines) -> int:
-    """Make the batch readable as `chatlake_line_batch`; returns its row count."""
+def _register_lines(con, lines) -> tuple[int, ArrowBatch | _SmallBatch]:
+    """The batch's row count, and the batch readable as `chatlake_line_batch`."""
     if isinstance(lines, list):
         if lines[0]:
             con.execute(
@@ -305,20 +299,21 @@ def _register_lines(con, lines) -> int:
                 " unnest($3::bigint[]) as line_no, unnest($4::varchar[]) as line",
                 lines,
             )
-        return len(lines[0])
-    if lines.height:
-        import pyarrow as pa
-
-        table = lines.to_arrow()
-        con.register("chatlake_line_batch", pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS)))
-    return lines.height
+        return len(lines[0]), _SmallBatch(con)
+    return lines.height, ArrowBatch(con, "chatlake_line_batch", lines.to_arrow())
 
 
-def _unregister_lines(con, lines) -> None:
-    if isinstance(lines, list):
-        con.execute("drop table if exists chatlake_line_batch")
-    else:
-        con.unregister("chatlake_line_batch")
+class _SmallBatch:
+    """A few lines, as a temporary table (no pyarrow import for an append of a few lines)."""
+
+    def __init__(self, con) -> None:
+        self._con = con
+
+    def run(self, sql: str) -> list[tuple]:
+        return self._con.execute(sql).fetchall()
+
+    def close(self) -> None:
+        self._con.execute("drop table if exists chatlake_line_batch")
 
 
 class _Buffer:

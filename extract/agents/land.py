@@ -17,6 +17,7 @@ from typing import Callable
 
 from chatlake.extract.agents import gemini
 from chatlake.extract.agents.kinds import CODEX, GEMINI_CLI, is_archived, rollout_name, session_from_name
+from chatlake.extract.batch import ArrowBatch
 from chatlake.extract.discover import FileStat
 from chatlake.extract.escapes import fix_lone_surrogates
 from chatlake.extract.lines import (
@@ -28,8 +29,6 @@ from chatlake.extract.state import (
 
 # Hand buffered rows to DuckDB once they hold this much text.
 FLUSH_BYTES = 32 << 20
-# Rows per Arrow record batch: DuckDB scans batches in parallel.
-ARROW_BATCH_ROWS = 1024
 
 STATE_COLUMNS = {
     "source_file": "varchar", "source": "varchar", "session_id": "varchar", "size": "bigint",
@@ -161,24 +160,18 @@ class _Rows:
             if self.kind == CODEX:
                 self._land_codex(con, load_id, self.rows)
             else:
-                _register(con, GEMINI_COLUMNS, self.rows)
-                try:
-                    con.execute(f"insert into raw.gemini_records select {int(load_id)}, * exclude (record),"
-                                " record::json from chatlake_agent_batch")
-                finally:
-                    con.unregister("chatlake_agent_batch")
+                with _batch(con, GEMINI_COLUMNS, self.rows) as batch:
+                    batch.run(f"insert into raw.gemini_records select {int(load_id)}, * exclude (record),"
+                              " record::json from chatlake_agent_batch")
         if self.bad:
             con.executemany("insert into raw.rejected_lines values (?, ?, ?, ?, ?, ?)",
                             [(load_id, *b) for b in self.bad])
         self.rows, self.bad, self.bytes = [], [], 0
 
     def _land_codex(self, con, load_id: int, rows: list[tuple]) -> None:
-        _register(con, ["source_file", "byte_offset", "line_no", "session_id", "line"], rows)
-        try:
-            landed = con.execute(CODEX_LAND_SQL.replace("$load_id", str(int(load_id)))).fetchone()[0]
-            refused = [] if landed == len(rows) else con.execute(CODEX_REFUSED_SQL).fetchall()
-        finally:
-            con.unregister("chatlake_agent_batch")
+        with _batch(con, ["source_file", "byte_offset", "line_no", "session_id", "line"], rows) as batch:
+            landed = batch.run(CODEX_LAND_SQL.replace("$load_id", str(int(load_id))))[0][0]
+            refused = [] if landed == len(rows) else batch.run(CODEX_REFUSED_SQL)
         retry = []
         for source_file, offset, line_no, session_id, text in refused:
             fixed = fix_lone_surrogates(text)
@@ -200,12 +193,12 @@ def refusal(text: str) -> str:
     return "not a JSON object: " + names.get(type(value), "number")
 
 
-def _register(con, names: list[str], rows: list[tuple]) -> None:
+def _batch(con, names: list[str], rows: list[tuple]) -> ArrowBatch:
+    """The rows, as columns `names`, readable as `chatlake_agent_batch`."""
     import pyarrow as pa
 
     columns = list(zip(*rows))
-    table = pa.table({name: list(column) for name, column in zip(names, columns)})
-    con.register("chatlake_agent_batch", pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS)))
+    return ArrowBatch(con, "chatlake_agent_batch", pa.table({name: list(column) for name, column in zip(names, columns)}))
 
 
 def is_whole_object(data: bytes) -> bool:
