@@ -154,3 +154,30 @@ def test_a_child_that_died_sends_the_build_back_to_this_process(tree, db, monkey
 
     assert result.ok and result.nodes_run > 0
     assert query(db, "select count(*) from human_messages where content = 'built here'") == [(1,)]
+
+
+def test_a_second_import_in_one_python_session_builds_in_its_child(tmp_path):
+    """The first import of a session has used polars (the extract); the second forks a child
+    for its build. polars' thread pool does not survive a fork: the child must not need it
+    (it waited forever in the load model before)."""
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from chatlake.pipeline import import_transcripts\n"
+        "from chatlake.example.transcripts import TranscriptGenerator\n"
+        "import polars as pl\n"
+        "tmp = Path(sys.argv[1])\n"
+        "first = TranscriptGenerator(tmp / 'one', seed=1).write_tree(sessions=2, prompts=2)\n"
+        "second = TranscriptGenerator(tmp / 'two', seed=2).write_tree(sessions=2, prompts=2)\n"
+        "pl.DataFrame({'a': list(range(100000))}).sort('a')  # polars' pool, as the extract starts it\n"
+        "import_transcripts([first.root], tmp / 'a.duckdb')\n"
+        "# a new warehouse, so that the build is the whole project's with its load model; dbt is\n"
+        "# imported here already, so make the child think it is not\n"
+        "import chatlake.transform.child as child\n"
+        "child._dbt_imported = lambda: False\n"
+        "summary = import_transcripts([second.root], tmp / 'b.duckdb')\n"
+        "print(summary.build_ok, summary.human_messages_total)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ok, total = done.stdout.split()
+    assert ok == "True" and int(total) > 0
