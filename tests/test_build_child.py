@@ -177,7 +177,9 @@ def test_a_second_import_in_one_python_session_builds_in_its_child(tmp_path):
         "summary = import_transcripts([second.root], tmp / 'b.duckdb')\n"
         "print(summary.build_ok, summary.human_messages_total)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    # from outside the repository, whose source folder would shadow the installed package
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     ok, total = done.stdout.split()
     assert ok == "True" and int(total) > 0
