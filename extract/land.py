@@ -268,9 +268,10 @@ def _land_lines(con, load_id: int, lines: pl.DataFrame | list[list], rejects: li
     """Land what DuckDB accepts and add why the others did not land to `rejects`; returns, as
     columns, the refused lines that hold lone surrogate escapes, with those replaced, to try again."""
     retry: list[list] = [[], [], [], []]
-    rows, batch = _register_lines(con, lines)
+    rows = len(lines[0]) if isinstance(lines, list) else lines.height
     if not rows:
         return retry
+    batch = _line_batch(con, lines)
     try:
         landed = batch.run(LAND_SQL.replace("$load_id", str(int(load_id))))[0][0]
         # Only a batch with a line that did not land needs the second look for reasons.
@@ -289,18 +290,17 @@ def _land_lines(con, load_id: int, lines: pl.DataFrame | list[list], rejects: li
     return retry
 
 
-def _register_lines(con, lines) -> tuple[int, ArrowBatch | _SmallBatch]:
-    """The batch's row count, and the batch readable as `chatlake_line_batch`."""
+def _line_batch(con, lines) -> ArrowBatch | _SmallBatch:
+    """The batch (not empty) readable as `chatlake_line_batch`."""
     if isinstance(lines, list):
-        if lines[0]:
-            con.execute(
-                "create or replace temporary table chatlake_line_batch as select"
-                " unnest($1::varchar[]) as source_file, unnest($2::bigint[]) as byte_offset,"
-                " unnest($3::bigint[]) as line_no, unnest($4::varchar[]) as line",
-                lines,
-            )
-        return len(lines[0]), _SmallBatch(con)
-    return lines.height, ArrowBatch(con, "chatlake_line_batch", lines.to_arrow())
+        con.execute(
+            "create or replace temporary table chatlake_line_batch as select"
+            " unnest($1::varchar[]) as source_file, unnest($2::bigint[]) as byte_offset,"
+            " unnest($3::bigint[]) as line_no, unnest($4::varchar[]) as line",
+            lines,
+        )
+        return _SmallBatch(con)
+    return ArrowBatch(con, "chatlake_line_batch", lines.to_arrow())
 
 
 class _SmallBatch:

@@ -18,6 +18,7 @@ from pathlib import Path
 import ijson
 
 from chatlake.core.errors import UsageError
+from chatlake.extract.batch import ArrowBatch
 from chatlake.extract.exports import chatgpt, claude_ai
 from chatlake.extract.exports.decide import MISSING, Verdict, file_changed, judge
 from chatlake.extract.exports.detect import SourceKind, detect_kind
@@ -166,22 +167,18 @@ class _Pending:
         if self.conversations:
             conversations = _frame(list(self.conversations.values()), CONVERSATION_COLUMNS)
             messages = _frame([r for rows in self.messages.values() for r in rows], MESSAGE_COLUMNS)
-            con.register("chatlake_export_conversations", conversations.to_arrow())
-            con.register("chatlake_export_messages", messages.to_arrow())
-            try:
+            with ArrowBatch(con, "chatlake_export_conversations", conversations.to_arrow()) as keys:
                 for table in ("raw.export_messages", "raw.export_conversations"):
-                    con.execute(f"""
+                    keys.run(f"""
                         delete from {table} as t using chatlake_export_conversations as k
                         where t.source_kind = k.source_kind and t.conversation_id = k.conversation_id
                     """)
-                con.execute("insert into raw.export_conversations select * from chatlake_export_conversations")
-                con.execute("""
+                keys.run("insert into raw.export_conversations select * from chatlake_export_conversations")
+            with ArrowBatch(con, "chatlake_export_messages", messages.to_arrow()) as batch:
+                batch.run("""
                     insert into raw.export_messages
                     select * exclude (message), message::json from chatlake_export_messages
                 """)
-            finally:
-                con.unregister("chatlake_export_conversations")
-                con.unregister("chatlake_export_messages")
         if self.rejected:
             con.executemany("insert into raw.rejected_conversations values (?, ?, ?, ?, ?)", self.rejected)
         self.__init__()
