@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Callable
 
 from chatlake.transform.dbt import BuildResult, build_selectors, has_parse, preload_dbt, project_fingerprint, run_dbt
 from chatlake.transform.child import DbtChild
-from chatlake.transform.state import agent_models_behind, agents_absent, built_fingerprint, marts_behind, record_project_build
+from chatlake.transform.state import (
+    agent_models_behind, agents_absent, built_fingerprint, claude_code_models_behind, marts_behind, record_project_build,
+)
 from chatlake.core.settings import resolve
 from chatlake.core.db import connect, table_exists, warehouse_lock
 from chatlake.core.errors import ChatlakeError, ImportInterrupted, UsageError
@@ -75,14 +77,14 @@ def _count_messages(con) -> int:
 
 def _build(db_path: Path, full_refresh: bool, built_with: str | None,
            child: DbtChild | None = None, wait: float = 0.0,
-           on_phase: Callable[[str], None] | None = None, agents: bool = True,
+           on_phase: Callable[[str], None] | None = None, untouched: frozenset[str] = frozenset(),
            absent: frozenset[str] = frozenset()) -> tuple[BuildResult, str | None]:
     """`dbt build` after a load; returns the result, and the project's fingerprint when all of it was built.
 
     A warehouse whose views and seed were built from this very project only needs its incremental
     models and the marts' contract tests (the `import_increment` selector): dbt's per-node cost is most of an
-    append's time; without `agents` (no agent CLI file changed since their models ran) it leaves
-    the Codex and Gemini CLI models out as well. The models of the agent CLIs `absent` (no line of
+    append's time; it leaves out as well the models of the tools `untouched` (`claude_code`,
+    `codex`, `gemini_cli`: no file of theirs changed since their models ran). The models of the agent CLIs `absent` (no line of
     theirs in the warehouse) are left out of every build. Anything else, or a failed partial build, builds the whole project. The first
     build runs in `child` when there is one (dbt imported there during the load).
     """
@@ -90,11 +92,11 @@ def _build(db_path: Path, full_refresh: bool, built_with: str | None,
         options.update(wait=wait, on_phase=on_phase)
         return child.build(db_path, **options) if child else run_dbt(db_path, "build", **options)
 
-    whole, increment, without_agents = build_selectors(absent)
+    whole, increment = build_selectors(absent, untouched)
     # the agent CLIs left out are part of what was built: once one has lines, the whole project is built again
     fingerprint = project_fingerprint() + "".join(f" without {name}" for name in sorted(absent))
     if not full_refresh and built_with == fingerprint:
-        result = build(selector=increment if agents else without_agents)
+        result = build(selector=increment)
         if result.ok:
             return result, None
     return build(full_refresh=full_refresh, selector=whole), fingerprint
@@ -227,7 +229,9 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
         needs_build = full_refresh or landed_something or (not rejected_only and marts_behind(con, MARTS))
         rejections = _rejections(con, result.load_id) if result.exports.conversations_rejected else []
         built_with = built_fingerprint(con) if needs_build else None
-        agents = needs_build and agent_models_behind(con)
+        untouched = frozenset() if not needs_build else (
+            (frozenset() if agent_models_behind(con) else frozenset({"codex", "gemini_cli"}))
+            | (frozenset() if claude_code_models_behind(con) else frozenset({"claude_code"})))
         absent = agents_absent(con) if needs_build else frozenset()
         landed = None if needs_build else _landed_stats(con)
     finally:
@@ -246,7 +250,7 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
     whole_project = None
     if needs_build:
         on_phase("building the marts")
-        build, whole_project = _build(db_path, full_refresh, built_with, child, wait, on_step, agents, absent)
+        build, whole_project = _build(db_path, full_refresh, built_with, child, wait, on_step, untouched, absent)
         if build.ok:
             done.what = "the load and the build were committed"
         summary.built = True

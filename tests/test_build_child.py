@@ -141,7 +141,7 @@ def test_a_child_that_died_sends_the_build_back_to_this_process(tree, db, monkey
     con = connect(db)  # land without building, as an import does before its build
     extract(con, [tree.root])
     # the increment an import would build here: a Claude Code tree has no agent CLI's models
-    _, increment, _ = build_selectors(agents_absent(con))
+    _, increment = build_selectors(agents_absent(con))
     con.close()
     # this test process has imported dbt already; pretend it has not, so that a child is forked
     monkeypatch.setattr(build_child, "_dbt_imported", lambda: False)

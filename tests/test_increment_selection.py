@@ -1,6 +1,7 @@
 """An import whose load changed no Codex or Gemini CLI file leaves their models out of the build
-(selectors.yml, transform/state.agent_models_behind), and the next import that does change one
-(or follows a load whose build never ran) builds them with every load since."""
+(selectors.yml, transform/state.agent_models_behind), one that changed no Claude Code transcript
+leaves Claude Code's intermediate models out (claude_code_models_behind), and the next import
+that does change one (or follows a load whose build never ran) builds them with every load since."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from chatlake.example.agents import CodexGenerator
 from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
 from chatlake.extract import extract
 from chatlake.pipeline import import_transcripts
-from chatlake.transform.dbt import run_dbt
+from chatlake.core.settings import project_dir
+from chatlake.transform.dbt import build_selectors, run_dbt
 from helpers import query
 
 
@@ -34,7 +36,7 @@ def _marts(db: Path) -> dict[str, list]:
         "responses": query(db, "select response_id, source, text, input_tokens, output_tokens from main.assistant_responses order by all")}
 
 
-def test_agent_models_run_only_when_an_agent_file_changed(tmp_path, db):
+def test_each_tools_models_run_only_when_its_files_changed(tmp_path, db):
     claude = TranscriptGenerator(tmp_path / "projects", seed=3).write_tree(sessions=3, prompts=3)
     codex = CodexGenerator(tmp_path / "codex", seed=4)
     codex.write_tree(sessions=3, prompts=2)
@@ -66,6 +68,29 @@ def test_agent_models_run_only_when_an_agent_file_changed(tmp_path, db):
     assert "START sql incremental model main.int_codex_threads" in _started(db, since)
     assert query(db, "select count(*) from human_messages where source = 'codex'"
                      " and content = 'codex grew while no build ran'") == [(1,)]
+
+    # a Codex append alone: the increment leaves Claude Code's intermediate models out
+    codex.append(thread, ["only codex grew"])
+    since = _log_size(db)
+    assert import_transcripts(roots, db).ok
+    started = _started(db, since)
+    assert "START sql incremental model main.int_codex_user_messages_classified" in started
+    assert "int_user_records_classified" not in started and "int_assistant_records_parsed" not in started
+    assert query(db, "select count(*) from human_messages where content = 'only codex grew'") == [(1,)]
+
+    # a Claude Code line landed by a load whose build never ran, then another Codex append:
+    # Claude Code's models are behind that load, so this increment builds them
+    append_session_turns(claude_file, claude_file.stem, ["claude grew while no build ran"])
+    con = duckdb.connect(str(db))
+    try:
+        extract(con, roots)
+    finally:
+        con.close()
+    codex.append(thread, ["codex grew again"])
+    since = _log_size(db)
+    assert import_transcripts(roots, db).ok
+    assert "START sql incremental model main.int_user_records_classified" in _started(db, since)
+    assert query(db, "select count(*) from human_messages where content = 'claude grew while no build ran'") == [(1,)]
 
     # and the increments came to what a whole build of the same lines makes
     fresh = tmp_path / "fresh.duckdb"
@@ -118,3 +143,24 @@ def test_an_agent_cli_without_lines_has_no_models_until_its_first_lines_land(tmp
     assert run_dbt(fresh, "build", full_refresh=True).ok
     assert {m for m in _built_models(fresh) if "gemini" in m}
     assert _all_marts(db) == _all_marts(fresh)
+
+
+def test_every_selection_an_import_can_make_is_in_selectors_yml():
+    import itertools
+
+    import yaml
+
+    names = {s["name"] for s in yaml.safe_load((project_dir() / "selectors.yml").read_text())["selectors"]}
+    agents = ("codex", "gemini_cli")
+    picked = set()
+    for absent_n in range(3):
+        for absent in itertools.combinations(agents, absent_n):
+            for left in itertools.chain.from_iterable(
+                    itertools.combinations(("claude_code", *agents), n) for n in range(4)):
+                whole, increment = build_selectors(frozenset(absent), frozenset(left))
+                picked |= {whole, increment} - {None}
+    assert picked - names == set()
+    # leaving out a tool's models names the tool; leaving out none is the plain increment
+    assert build_selectors(frozenset(), frozenset()) == (None, "import_increment")
+    assert build_selectors(frozenset({"gemini_cli"}), frozenset({"claude_code", "codex"})) == (
+        "project_without_gemini_cli", "import_increment_without_claude_code_and_agents")

@@ -16,20 +16,21 @@ from chatlake.transform.release import release_duckdb
 # selectors.yml: the incremental models and the marts' contract tests, for an import into a warehouse
 # whose views and seed were built from this very project.
 INCREMENT_SELECTOR = "import_increment"
-# the same without the Codex and Gemini CLI models, when no agent file changed since they last ran
-INCREMENT_WITHOUT_AGENTS_SELECTOR = "import_increment_without_agents"
 
 
-def build_selectors(absent: frozenset[str]) -> tuple[str | None, str, str]:
+def build_selectors(absent: frozenset[str], untouched: frozenset[str] = frozenset()) -> tuple[str | None, str]:
     """selectors.yml's names for a warehouse with no line of the agent CLIs `absent`
-    (transform/state.py's agents_absent): the whole project (None: every node), the increment,
-    and the increment without any agent model."""
-    if not absent:
-        return None, INCREMENT_SELECTOR, INCREMENT_WITHOUT_AGENTS_SELECTOR
-    if len(absent) > 1:
-        return "project_without_agents", INCREMENT_WITHOUT_AGENTS_SELECTOR, INCREMENT_WITHOUT_AGENTS_SELECTOR
-    (family,) = absent
-    return f"project_without_{family}", f"{INCREMENT_SELECTOR}_without_{family}", INCREMENT_WITHOUT_AGENTS_SELECTOR
+    (transform/state.py's agents_absent): the whole project (None: every node), and the
+    increment, which also leaves out the models of the tools `untouched` (no file of theirs
+    changed since their models last ran)."""
+    whole = None
+    if absent:
+        whole = "project_without_" + ("agents" if len(absent) > 1 else next(iter(absent)))
+    out = absent | untouched
+    parts = ["claude_code"] if "claude_code" in out else []
+    agents = sorted(out - {"claude_code"})
+    parts += ["agents"] if len(agents) > 1 else agents
+    return whole, INCREMENT_SELECTOR + ("_without_" + "_and_".join(parts) if parts else "")
 
 
 @dataclass

@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['source_file', 'byte_offset', 'block_index'],
         pre_hook="{{ prune_rewritten_lines() }}",
+        post_hook="{{ record_watermark() }}",
     )
 }}
 
