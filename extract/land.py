@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import duckdb
 import os
-import queue
-import threading
 import time
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from chatlake.extract.agents.kinds import CLAUDE_CODE
 from chatlake.extract.agents.land import AgentCounts, land_agents, plan_agents, rows_landed
 from chatlake.extract import loads
 from chatlake.extract.batch import ArrowBatch
+from chatlake.extract.writer import Writer as _Writer
 from chatlake.extract.loads import LoadCounts
 from chatlake.extract.discover import FileStat, Walk, source_name, walk_roots
 from chatlake.extract.exports.land import ExportResult, land_exports, plan_exports
@@ -144,59 +143,6 @@ class ExtractResult(LoadCounts):
         """True when the raw layer changed, so the models have something to do."""
         return bool(self.lines_landed or self.lines_rejected or self.files_rewritten
                     or self.exports.conversations_landed or self.exports.conversations_rejected)
-
-
-class _Writer:
-    """Runs DuckDB statements in order on one thread, so reading files overlaps with writing."""
-
-    def __init__(self, con) -> None:
-        self.con = con
-        self.jobs: queue.Queue = queue.Queue(maxsize=2)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="chatlake-writer", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while True:
-            job = self.jobs.get()
-            if job is None:
-                return
-            if self.error is None:
-                try:
-                    job(self.con)
-                except BaseException as exc:  # surfaced in the reading thread
-                    self.error = exc
-
-    def submit(self, job: Callable) -> None:
-        self._raise()
-        self.jobs.put(job)
-
-    def finish(self) -> None:
-        """Wait for every queued statement; re-raise the first failure."""
-        self.jobs.put(None)
-        self.thread.join()
-        self._raise()
-
-    def abandon(self) -> None:
-        """Stop as soon as possible (Ctrl+C or an error): interrupt the running statement."""
-        self.error = self.error or KeyboardInterrupt()
-        try:
-            self.con.interrupt()
-        except Exception:
-            pass
-        while self.thread.is_alive():
-            try:
-                self.jobs.put(None, timeout=0.1)
-            except queue.Full:
-                try:
-                    self.jobs.get_nowait()
-                except queue.Empty:
-                    pass
-            self.thread.join(timeout=0.1)
-
-    def _raise(self) -> None:
-        if self.error is not None and not isinstance(self.error, KeyboardInterrupt):
-            raise self.error
 
 
 def physical_memory() -> int:

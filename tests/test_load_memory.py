@@ -24,16 +24,19 @@ def test_a_first_load_keeps_no_batch_it_has_landed(tmp_path, monkeypatch):
     tree_bytes = sum(p.stat().st_size for root in roots for p in root.rglob("*") if p.is_file())
     # batches of 16 KB, so that the load hands DuckDB dozens of them in its one transaction
     monkeypatch.setattr(agents_land, "FLUSH_BYTES", 16 << 10)
-    held: list[int] = []  # Arrow's live bytes after each batch has landed
-    flushing = agents_land._Rows.flush
+    held: list[int] = []  # Arrow's live bytes after each batch has landed (on the load's writer thread)
+    landing = agents_land._landing
 
-    def flush(self, con, load_id: int) -> None:
-        had_rows = bool(self.rows)
-        flushing(self, con, load_id)
-        if had_rows:
-            held.append(pa.total_allocated_bytes())
+    def counted(kind, load_id, rows, bad):
+        job = landing(kind, load_id, rows, bad)
 
-    monkeypatch.setattr(agents_land._Rows, "flush", flush)
+        def run(con) -> None:
+            job(con)
+            if rows:
+                held.append(pa.total_allocated_bytes())
+        return run
+
+    monkeypatch.setattr(agents_land, "_landing", counted)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     result = extract(con, roots)
     con.close()

@@ -23,6 +23,7 @@ from chatlake.extract.escapes import fix_lone_surrogates
 from chatlake.extract.lines import (
     REJECT_HEAD_CHARS, decode, is_blank, iter_lines, json_error, line_end, reject_head,
 )
+from chatlake.extract.writer import Writer
 from chatlake.extract.state import (
     HEAD_BYTES, Action, LandedState, fingerprint, head_matches, plan, tail_matches, tail_start,
 )
@@ -155,32 +156,44 @@ class _Rows:
         self.rows = [r for r in self.rows if r[0] != path]
         self.bad = [b for b in self.bad if b[0] != path]
 
-    def flush(self, con, load_id: int) -> None:
-        if self.rows:
-            if self.kind == CODEX:
-                self._land_codex(con, load_id, self.rows)
-            else:
-                with _batch(con, GEMINI_COLUMNS, self.rows) as batch:
-                    batch.run(f"insert into raw.gemini_records select {int(load_id)}, * exclude (record),"
-                              " record::json from chatlake_agent_batch")
-        if self.bad:
-            con.executemany("insert into raw.rejected_lines values (?, ?, ?, ?, ?, ?)",
-                            [(load_id, *b) for b in self.bad])
+    def flush(self, writer: Writer, load_id: int) -> None:
+        """Hand the buffered rows to the load's writer thread, which lands them while the next
+        lines are read (DuckDB parses them on both cores, Python reads on one)."""
+        if self.rows or self.bad:
+            writer.submit(_landing(self.kind, load_id, self.rows, self.bad))
         self.rows, self.bad, self.bytes = [], [], 0
 
-    def _land_codex(self, con, load_id: int, rows: list[tuple]) -> None:
-        with _batch(con, ["source_file", "byte_offset", "line_no", "session_id", "line"], rows) as batch:
-            landed = batch.run(CODEX_LAND_SQL.replace("$load_id", str(int(load_id))))[0][0]
-            refused = [] if landed == len(rows) else batch.run(CODEX_REFUSED_SQL)
-        retry = []
-        for source_file, offset, line_no, session_id, text in refused:
-            fixed = fix_lone_surrogates(text)
-            if fixed != text:
-                retry.append((source_file, offset, line_no, session_id, fixed))
-            else:
-                self.reject(source_file, line_no, offset, refusal(text), text)
-        if retry:
-            self._land_codex(con, load_id, retry)
+
+def _landing(kind: str, load_id: int, rows: list[tuple], bad: list[tuple]) -> Callable:
+    def job(con) -> None:
+        refused = []
+        if rows and kind == CODEX:
+            refused = _land_codex(con, load_id, rows)
+        elif rows:
+            with _batch(con, GEMINI_COLUMNS, rows) as batch:
+                batch.run(f"insert into raw.gemini_records select {int(load_id)}, * exclude (record),"
+                          " record::json from chatlake_agent_batch")
+        if bad or refused:
+            con.executemany("insert into raw.rejected_lines values (?, ?, ?, ?, ?, ?)",
+                            [(load_id, *b) for b in bad + refused])
+    return job
+
+
+def _land_codex(con, load_id: int, rows: list[tuple]) -> list[tuple]:
+    """Land Codex lines; returns the refused ones as rejected_lines rows (but the load id)."""
+    with _batch(con, ["source_file", "byte_offset", "line_no", "session_id", "line"], rows) as batch:
+        landed = batch.run(CODEX_LAND_SQL.replace("$load_id", str(int(load_id))))[0][0]
+        refused = [] if landed == len(rows) else batch.run(CODEX_REFUSED_SQL)
+    retry, rejected = [], []
+    for source_file, offset, line_no, session_id, text in refused:
+        fixed = fix_lone_surrogates(text)
+        if fixed != text:
+            retry.append((source_file, offset, line_no, session_id, fixed))
+        else:
+            rejected.append((source_file, line_no, offset, refusal(text), text[:REJECT_HEAD_CHARS]))
+    if retry:
+        rejected += _land_codex(con, load_id, retry)
+    return rejected
 
 
 def refusal(text: str) -> str:
@@ -238,7 +251,7 @@ def _tail(stream, offset: int) -> bytes:
 
 
 def _land_stream(stream, stat: FileStat, action: Action, landed: AgentLanded | None, rows: _Rows,
-                 con, load_id: int) -> tuple[Action, tuple, int, bool]:
+                 writer: Writer, load_id: int) -> tuple[Action, tuple, int, bool]:
     """Read one growing file's new complete lines into `rows`; returns the action taken, its new
     state row, the bytes read and whether the file's earlier rows are replaced."""
     path = stat.path
@@ -284,7 +297,7 @@ def _land_stream(stream, stat: FileStat, action: Action, landed: AgentLanded | N
                     rows.rows.append((path, raw.offset, raw.line_no, *item))
         rows.bytes += len(raw.data)
         if rows.bytes >= FLUSH_BYTES:
-            rows.flush(con, load_id)
+            rows.flush(writer, load_id)
     size = stream.tell()
     tail_sha = fingerprint(_tail(stream, end_offset))
     first_load_id = landed.first_load_id if appending else load_id
@@ -338,38 +351,51 @@ def land_agents(con, load_id: int, agent_plan: AgentPlan, counts: AgentCounts,
     counts.files_unchanged += agent_plan.unchanged + agent_plan.duplicates
     states = []
     codex_rows, gemini_rows = _Rows(CODEX), _Rows(GEMINI_CLI)
-    for stat, action, landed in agent_plan.todo:
-        if on_file:
-            on_file(stat.path, counts.bytes_read)
-        rows = codex_rows if stat.kind == CODEX else gemini_rows
-        try:
-            with open(stat.open_path, "rb") as stream:
-                if stat.kind == GEMINI_CLI and stat.path.endswith(".json"):
-                    taken, state, read, replace = _land_document(stream, stat, landed, rows, load_id)
-                else:
-                    taken, state, read, replace = _land_stream(stream, stat, action, landed, rows, con, load_id)
-        except OSError as exc:
-            rows.drop_file(stat.path)
-            for table in ("raw.codex_lines", "raw.gemini_records", "raw.rejected_lines"):
-                con.execute(f"delete from {table} where load_id = ? and source_file = ?", [load_id, stat.path])
-            counts.files_failed += 1
-            counts.failures.append((stat.path, exc.strerror or str(exc)))
-            continue
-        counts.bytes_read += read
-        states.append(state)
-        if taken is Action.REWRITTEN:
-            rows.flush(con, load_id)
-            _replace_earlier(con, stat, load_id, rows_too=replace)
-        counts.files_new += taken is Action.NEW
-        counts.files_appended += taken is Action.APPENDED
-        counts.files_unchanged += taken is Action.UNCHANGED
-        counts.files_rewritten += taken is Action.REWRITTEN
-    codex_rows.flush(con, load_id)
-    gemini_rows.flush(con, load_id)
+    writer = Writer(con)
+    try:
+        for stat, action, landed in agent_plan.todo:
+            if on_file:
+                on_file(stat.path, counts.bytes_read)
+            rows = codex_rows if stat.kind == CODEX else gemini_rows
+            try:
+                with open(stat.open_path, "rb") as stream:
+                    if stat.kind == GEMINI_CLI and stat.path.endswith(".json"):
+                        taken, state, read, replace = _land_document(stream, stat, landed, rows, load_id)
+                    else:
+                        taken, state, read, replace = _land_stream(stream, stat, action, landed, rows, writer, load_id)
+            except OSError as exc:
+                rows.drop_file(stat.path)
+                writer.submit(_forget_file(stat.path, load_id))
+                counts.files_failed += 1
+                counts.failures.append((stat.path, exc.strerror or str(exc)))
+                continue
+            counts.bytes_read += read
+            states.append(state)
+            if taken is Action.REWRITTEN:
+                rows.flush(writer, load_id)
+                writer.submit(lambda con, stat=stat, replace=replace: _replace_earlier(con, stat, load_id, replace))
+            counts.files_new += taken is Action.NEW
+            counts.files_appended += taken is Action.APPENDED
+            counts.files_unchanged += taken is Action.UNCHANGED
+            counts.files_rewritten += taken is Action.REWRITTEN
+        codex_rows.flush(writer, load_id)
+        gemini_rows.flush(writer, load_id)
+        writer.finish()
+    except BaseException:
+        writer.abandon()
+        raise
     _write_states(con, states)
     for table in ("raw.codex_lines", "raw.gemini_records"):
         con.execute(f"insert into raw.touched_sessions select distinct load_id, session_id from {table}"
                     " where load_id = ?", [load_id])
+
+
+def _forget_file(path: str, load_id: int) -> Callable:
+    """A job that deletes what one file (unreadable midway) landed in this load."""
+    def job(con) -> None:
+        for table in ("raw.codex_lines", "raw.gemini_records", "raw.rejected_lines"):
+            con.execute(f"delete from {table} where load_id = ? and source_file = ?", [load_id, path])
+    return job
 
 
 def _write_states(con, states: list[tuple]) -> None:

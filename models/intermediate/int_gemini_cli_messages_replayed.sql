@@ -4,8 +4,8 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ prune_touched_agent_sessions() }}",
-        post_hook="{{ record_watermark() }}",
+        pre_hook=["{{ prune_touched_agent_sessions() }}", "{{ zstd_strings() }}"],
+        post_hook=["{{ default_compression() }}", "{{ record_watermark() }}"],
     )
 }}
 
@@ -17,7 +17,9 @@
     files (a `.json` migrated to `.jsonl` on resume), the `.jsonl` is read.
 -#}
 
-with records as (
+{#- `records` is read twice, for the keys and for the messages kept: not materialized, so that
+    DuckDB does not hold every record's JSON (1 GB on the 1 GiB tree) between the two -#}
+with records as not materialized (
     select * from {{ ref('stg_gemini_cli__records') }}
     where {{ agent_sessions_filter() }}
 ),

@@ -21,7 +21,7 @@ messages as (
     where {{ agent_sessions_filter() }}
 ),
 
--- each record (a message's tool results included) parsed once for the fields read, not once per read
+-- each record (a message's tool results included) parsed once for all the fields read
 fields as (
     select
         session_id,
@@ -29,9 +29,20 @@ fields as (
         position,
         created_at,
         source_file,
-        json_extract_string(record, ['$.kind', '$."$set".summary', '$.summary']) as texts,
-        json_extract(record, ['$."$set".directories', '$.directories']) as directories
+        json_extract(record, ['$.kind', '$."$set".summary', '$.summary', '$."$set".directories', '$.directories']) as parts
     from records
+),
+
+parsed as (
+    select
+        session_id,
+        record_kind,
+        position,
+        created_at,
+        source_file,
+        [parts[1] ->> '$', parts[2] ->> '$', parts[3] ->> '$'] as texts,
+        [parts[4], parts[5]] as directories
+    from fields
 ),
 
 metadata as (
@@ -46,7 +57,7 @@ metadata as (
         min(created_at) filter (where record_kind = 'metadata') as started_at,
         max(created_at) filter (where record_kind in ('metadata', 'set')) as updated_at,
         arg_min(source_file, position) as any_file
-    from fields
+    from parsed
     group by session_id
 ),
 

@@ -23,8 +23,9 @@ with session_writes as {% if is_incremental() %}materialized {% endif %}(
     where record_kind = 'message' and message_type = 'gemini' and {{ agent_sessions_filter() }}
 ),
 
--- the record (its tool results included) parsed once for the four fields read, and left out of the ranking
-fields as (
+-- the record (its tool results included) parsed once for the four fields read, and left out of the
+-- ranking; materialized, or DuckDB would parse it again for the test on `tokens` below
+fields as materialized (
     select
         session_writes.* exclude (record),
         json_extract(record, ['$.tokens', '$.model', '$.content', '$.thoughts']) as parts

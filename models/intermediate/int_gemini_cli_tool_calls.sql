@@ -12,17 +12,13 @@
 {#- One row per tool call of a Gemini CLI response as the session holds it now (its message's last
     write), with the call's recorded result. -#}
 
--- materialized on an increment: the JSON test below would otherwise run on every session's messages
-with session_responses as {% if is_incremental() %}materialized {% endif %}(
+with session_responses as (
     select *
     from {{ ref('int_gemini_cli_messages_replayed') }}
     where message_type = 'gemini' and {{ agent_sessions_filter() }}
 ),
 
-responses as (
-    select * from session_responses where json_type(record -> 'toolCalls') = 'ARRAY'
-),
-
+-- `toolCalls` that is no array has no element: no call
 calls as (
     select
         responses.session_id,
@@ -32,29 +28,28 @@ calls as (
         responses.load_id,
         responses.created_at as message_at,
         unnest(json_extract(record, '$.toolCalls[*]')) as call
-    from responses
+    from session_responses as responses
 ),
 
--- each call's JSON (its result included) parsed twice, not once per field read
+-- each call's JSON (its result included) parsed once for every field read
 fields as (
     select
         calls.* exclude (call),
-        json_extract_string(call, ['$.id', '$.name', '$.timestamp', '$.status']) as texts,
-        json_extract(call, ['$.args', '$.result']) as values
+        json_extract(call, ['$.id', '$.name', '$.timestamp', '$.status', '$.args', '$.result']) as parts
     from calls
 ),
 
 called as (
     select
-        fields.* exclude (texts, values),
-        texts[1] as call_id,
-        texts[2] as tool_name,
-        texts[4] as status,
-        values[1] as input,
-        values[2] as result,
+        fields.* exclude (parts),
+        parts[1] ->> '$' as call_id,
+        parts[2] ->> '$' as tool_name,
+        parts[4] ->> '$' as status,
+        parts[5] as input,
+        parts[6] as result,
         -- a JSON null comes out as the text `null`
-        values[2] is not null and values[2]::varchar <> 'null' as has_result,
-        coalesce({{ plausible_time("try_cast(texts[3] as timestamptz)") }}, message_at) as called_at
+        parts[6] is not null and parts[6]::varchar <> 'null' as has_result,
+        coalesce({{ plausible_time("try_cast(parts[3] ->> '$' as timestamptz)") }}, message_at) as called_at
     from fields
 ),
 
