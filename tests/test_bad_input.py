@@ -98,6 +98,29 @@ def test_lone_surrogates_and_a_bom_do_not_cost_a_record(tmp_path, db):
     ]
 
 
+def test_a_gemini_cli_session_cut_inside_an_emoji_is_imported(tmp_path, db):
+    # Gemini CLI writes its files with JSON.stringify, which escapes half of a cut surrogate pair:
+    # such a line, or document, stopped the whole import (Python could not encode the text)
+    chats = tmp_path / "tmp" / "abc" / "chats"
+    chats.mkdir(parents=True)
+
+    def message(message_id: str, content: str) -> str:  # content as written, escapes included
+        return ('{"id": "%s", "timestamp": "2026-01-01T00:00:01Z", "type": "user", "content": "%s"}'
+                % (message_id, content))
+
+    meta = '"sessionId": "%s", "projectHash": "abc", "startTime": "2026-01-01T00:00:00Z"'
+    (chats / "session-2026-01-01T00-00-log1.jsonl").write_text("\n".join([
+        "{" + meta % "log-1" + "}", message("l1", "cut \\ud83d here"), message("l2", "a pair \\ud83d\\ude00")]) + "\n")
+    (chats / "session-2026-01-01T00-00-doc1.json").write_text(
+        "{" + meta % "doc-1" + ', "messages": [' + message("d1", "cut \\udc00 there") + "]}")
+
+    summary = import_transcripts([tmp_path / "tmp"], db)
+
+    assert summary.ok and summary.lines_rejected == 0
+    assert query(db, "select content from human_messages where source = 'gemini_cli' order by content") == [
+        ("a pair \U0001f600",), ("cut \ufffd here",), ("cut \ufffd there",)]
+
+
 def test_rejecting_lines_costs_about_what_landing_them_does(tmp_path):
     # Rejects were written one executemany row at a time, and try() redid each failing chunk row by
     # row: 20,000 invalid lines took 20 s against 1 s to land as many valid ones.
