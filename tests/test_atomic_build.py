@@ -15,7 +15,7 @@ import pytest
 
 from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
 from chatlake.pipeline import import_transcripts
-from chatlake.transform.dbt import run_dbt
+from chatlake.transform.dbt import dbt_work_dir, run_dbt
 from helpers import cli_process, query, warehouse_snapshot
 
 # what dbt builds: the marts, the intermediate tables, the build state and the load model's table
@@ -43,7 +43,7 @@ def _slow_project(tmp_path):
 
 
 def _stop_during_the_slow_mart(tmp_path, db, how: int) -> subprocess.Popen:
-    log = db.parent / ".chatlake-dbt" / "logs" / "dbt.log"
+    log = dbt_work_dir(db) / "logs" / "dbt.log"
     start = log.stat().st_size if log.exists() else 0
     env = dict(os.environ, CHATLAKE_PROJECT_DIR=str(_slow_project(tmp_path)))
     proc = cli_process(["import", str(tmp_path / "projects"), "--db", str(db), "--quiet"], env=env,

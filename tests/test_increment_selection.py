@@ -15,18 +15,18 @@ from chatlake.example.transcripts import TranscriptGenerator, append_session_tur
 from chatlake.extract import extract
 from chatlake.pipeline import import_transcripts
 from chatlake.core.settings import project_dir
-from chatlake.transform.dbt import build_selectors, run_dbt
+from chatlake.transform.dbt import build_selectors, dbt_work_dir, run_dbt
 from helpers import query
 
 
 def _started(db: Path, since: int) -> str:
     """What dbt started since byte `since` of its log."""
-    log = db.parent / ".chatlake-dbt" / "logs" / "dbt.log"
+    log = dbt_work_dir(db) / "logs" / "dbt.log"
     return log.read_text(errors="replace")[since:]
 
 
 def _log_size(db: Path) -> int:
-    log = db.parent / ".chatlake-dbt" / "logs" / "dbt.log"
+    log = dbt_work_dir(db) / "logs" / "dbt.log"
     return log.stat().st_size if log.exists() else 0
 
 

@@ -22,6 +22,7 @@ from chatlake.cli import app
 from chatlake.core.db import connect
 from chatlake.core.errors import DatabaseLocked
 from chatlake.example.transcripts import TranscriptGenerator
+from chatlake.transform.dbt import dbt_work_dir
 from helpers import cli_process, query, warehouse_snapshot
 
 
@@ -113,7 +114,7 @@ def test_two_waiting_imports_both_finish_and_each_counts_its_own_messages(tmp_pa
 def test_ctrl_c_during_the_build_is_one_line_exit_130_and_says_the_load_was_committed(tmp_path, db):
     tree = TranscriptGenerator(tmp_path / "projects", seed=7).write_tree(sessions=6, prompts=5)
     proc = _cli(["import", str(tree.root), "--db", str(db), "--quiet"])
-    log = db.parent / ".chatlake-dbt" / "logs" / "dbt.log"
+    log = dbt_work_dir(db) / "logs" / "dbt.log"
     deadline = time.monotonic() + 120
     while not (log.exists() and " START " in log.read_text(errors="replace")):  # dbt runs its first node
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
@@ -198,7 +199,7 @@ def test_a_dbt_log_that_cannot_grow_prints_no_logging_dumps(tree, db):
     # which dbt rotates it): every line dbt logs fails to be written
     limit = 9_500_000
     assert db.stat().st_size + 2_000_000 < limit  # the warehouse, and room to rebuild its marts
-    log = db.parent / ".chatlake-dbt" / "logs" / "dbt.log"
+    log = dbt_work_dir(db) / "logs" / "dbt.log"
     with open(log, "ab") as fh:
         fh.truncate(limit + 1)
 

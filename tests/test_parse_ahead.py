@@ -58,3 +58,21 @@ def test_parsing_ahead_neither_creates_nor_waits_for_the_warehouse(tmp_path):
         writer.wait()
     # nothing but the saved parse is left in the target folder (the scratch folder is gone)
     assert sorted(p.name for p in dbt_work_dir(held).iterdir()) == ["logs", "target"]
+
+
+def test_two_warehouses_in_one_folder_keep_their_own_parse(tree, tmp_path):
+    # both in one folder, as `--example`'s warehouse is beside the real one: with one dbt folder
+    # for the two, each build found the other's parse (it holds the warehouse's path) and parsed again
+    from chatlake.example.transcripts import append_session_turns
+    from chatlake.pipeline import import_transcripts
+
+    first, second = tmp_path / "same" / "one.duckdb", tmp_path / "same" / "two.duckdb"
+    assert import_transcripts([tree.root], first).ok and import_transcripts([tree.root], second).ok
+    assert dbt_work_dir(first) != dbt_work_dir(second) and has_parse(first) and has_parse(second)
+    target = next(p for p in sorted(tree.root.rglob("*.jsonl")) if not p.name.startswith("agent-"))
+    append_session_turns(target, target.stem, ["grown while the other warehouse was built"])
+    for db in (first, second):
+        before = len(_dbt_log(db))
+        assert import_transcripts([tree.root], db).built
+        assert "Starting full parse" not in _dbt_log(db)[before:]
+    assert query(first, "select count(*) from human_messages where content = 'grown while the other warehouse was built'") == [(1,)]

@@ -142,8 +142,11 @@ def dbt_vars(db: Path, extract_in_dbt: bool = False, memory_limit: str = BUILD_M
 
 
 def dbt_work_dir(db: Path) -> Path:
-    """dbt's target and log folders, beside the warehouse: the project may be read-only."""
-    return db.parent / ".chatlake-dbt"
+    """dbt's target and log folders, beside the warehouse (the project may be read-only), one
+    per warehouse: two warehouses in one folder (the `--example` one beside the real one) shared
+    `.chatlake-dbt/`, so each build parsed the project again after the other's (dbt's saved parse
+    holds the warehouse's path), and two imports at once wrote the same files."""
+    return db.parent / f".{db.name}.dbt"
 
 
 def build_vars(db: Path, extract_in_dbt: bool = False) -> str:

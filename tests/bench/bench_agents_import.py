@@ -29,6 +29,7 @@ from bench_import import timed  # noqa: E402
 
 from chatlake.extract.unchanged import record_path  # noqa: E402
 from chatlake.example.agents import CodexGenerator, GeminiGenerator  # noqa: E402
+from chatlake.transform.dbt import dbt_work_dir  # noqa: E402
 
 # measured for the settings below
 BYTES_PER_SESSION = {"codex": 142_000, "gemini_cli": 136_000}
@@ -140,7 +141,7 @@ def bench(tool: str, args, chatlake: list[str]) -> None:
         for p in args.work.glob(f"bench-{tool}.duckdb*"):
             p.unlink()
         record_path(db).unlink(missing_ok=True)
-        shutil.rmtree(args.work / ".chatlake-dbt", ignore_errors=True)
+        shutil.rmtree(dbt_work_dir(db), ignore_errors=True)
         results["floor_scan"].append(floor(roots, None))
         ctas = args.work / "floor.duckdb"
         ctas.unlink(missing_ok=True)

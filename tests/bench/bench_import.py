@@ -29,6 +29,7 @@ import duckdb
 
 from chatlake.extract.unchanged import record_path
 from chatlake.example.transcripts import TranscriptGenerator, append_session_turns
+from chatlake.transform.dbt import dbt_work_dir
 
 BYTES_PER_SESSION = 340_000  # measured for the settings below
 
@@ -173,7 +174,7 @@ def main() -> None:
         for p in args.work.glob("bench.duckdb*"):
             p.unlink()
         record_path(db).unlink(missing_ok=True)  # the no-op record of the previous run: a cold start
-        shutil.rmtree(args.work / ".chatlake-dbt", ignore_errors=True)
+        shutil.rmtree(dbt_work_dir(db), ignore_errors=True)
         results["floor_scan"].append(floor_scan(root))
         results["floor_ctas"].append(floor_ctas(root, args.work))
         wall, floor_bytes = floor_land_extract(root, args.work)

@@ -38,6 +38,7 @@ import duckdb  # noqa: E402
 
 from chatlake.example.transcripts import append_session_turns  # noqa: E402
 from chatlake.search import search  # noqa: E402
+from chatlake.transform.dbt import dbt_work_dir  # noqa: E402
 
 QUERIES = {
     "two common words": "fix the failing test",
@@ -137,7 +138,7 @@ def main() -> None:
     for stale in db.parent.glob("*"):
         if stale.is_file():
             stale.unlink()
-    log = db.parent / ".chatlake-dbt" / "logs" / "dbt.log"
+    log = dbt_work_dir(db) / "logs" / "dbt.log"
     print(f"tree: {files:,} files, {size / 1e9:.2f} GB")
 
     cold = cli("import", str(tree), "--db", str(db))
@@ -165,7 +166,7 @@ def main() -> None:
         for stale in scaled.parent.glob("*"):
             if stale.is_file():
                 stale.unlink()
-        log = scaled.parent / ".chatlake-dbt" / "logs" / "dbt.log"
+        log = dbt_work_dir(scaled) / "logs" / "dbt.log"
         cold = cli("import", str(zipf), "--db", str(scaled))
         model, tests = index_seconds(log, 0)
         print(f"--scale {args.scale:,}: cold import {cold:.1f} s; message_terms model {model:.2f} s,"
