@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING, Callable
 
 from chatlake.transform.dbt import BuildResult, build_selectors, has_parse, preload_dbt, project_fingerprint, run_dbt
 from chatlake.transform.child import DbtChild
-from chatlake.transform.state import (
-    agent_models_behind, agents_absent, built_fingerprint, claude_code_models_behind, marts_behind, record_project_build,
-)
+from chatlake.transform.state import agents_absent, built_fingerprint, marts_behind, record_project_build, untouched_tools
 from chatlake.core.settings import resolve
 from chatlake.core.db import connect, table_exists, warehouse_lock
 from chatlake.core.errors import ChatlakeError, ImportInterrupted, UsageError
@@ -82,11 +80,12 @@ def _build(db_path: Path, full_refresh: bool, built_with: str | None,
     """`dbt build` after a load; returns the result, and the project's fingerprint when all of it was built.
 
     A warehouse whose views and seed were built from this very project only needs its incremental
-    models and the marts' contract tests (the `import_increment` selector): dbt's per-node cost is most of an
-    append's time; it leaves out as well the models of the tools `untouched` (`claude_code`,
-    `codex`, `gemini_cli`: no file of theirs changed since their models ran). The models of the agent CLIs `absent` (no line of
-    theirs in the warehouse) are left out of every build. Anything else, or a failed partial build, builds the whole project. The first
-    build runs in `child` when there is one (dbt imported there during the load).
+    models and the marts' contract tests (the `import_increment` selector): dbt's per-node cost is
+    most of an append's time. It leaves out as well the models of the tools `untouched`
+    (transform/state.py's untouched_tools). The models of the agent CLIs `absent` (no line of
+    theirs in the warehouse) are left out of every build. Anything else, or a failed partial
+    build, builds the whole project. The first build runs in `child` when there is one (dbt
+    imported there during the load).
     """
     def build(**options) -> BuildResult:
         options.update(wait=wait, on_phase=on_phase)
@@ -229,9 +228,7 @@ def _import(db_path: Path, roots: list[Path], full_refresh: bool, on_progress: P
         needs_build = full_refresh or landed_something or (not rejected_only and marts_behind(con, MARTS))
         rejections = _rejections(con, result.load_id) if result.exports.conversations_rejected else []
         built_with = built_fingerprint(con) if needs_build else None
-        untouched = frozenset() if not needs_build else (
-            (frozenset() if agent_models_behind(con) else frozenset({"codex", "gemini_cli"}))
-            | (frozenset() if claude_code_models_behind(con) else frozenset({"claude_code"})))
+        untouched = untouched_tools(con) if needs_build else frozenset()
         absent = agents_absent(con) if needs_build else frozenset()
         landed = None if needs_build else _landed_stats(con)
     finally:

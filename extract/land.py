@@ -19,7 +19,7 @@ from chatlake.extract.agents.kinds import CLAUDE_CODE
 from chatlake.extract.agents.land import AgentCounts, land_agents, plan_agents, rows_landed
 from chatlake.extract import loads
 from chatlake.extract.batch import ArrowBatch
-from chatlake.extract.writer import Writer as _Writer
+from chatlake.extract.writer import Writer
 from chatlake.extract.loads import LoadCounts
 from chatlake.extract.discover import FileStat, Walk, source_name, walk_roots
 from chatlake.extract.exports.land import ExportResult, land_exports, plan_exports
@@ -297,7 +297,7 @@ class _Buffer:
         self.texts.append(text)
         self.text_bytes += len(data)
 
-    def take_huge(self, writer: _Writer, load_id: int, path: str, offset: int, line_no: int,
+    def take_huge(self, writer: Writer, load_id: int, path: str, offset: int, line_no: int,
                   data: bytes, machine_memory: int) -> None:
         """Land a line over HUGE_LINE_BYTES in a batch of its own, or reject it if it is too
         large for this machine."""
@@ -310,7 +310,7 @@ class _Buffer:
         self.take(path, offset, line_no, data)
         self.hand_over(writer, load_id, memory_limit=memory)
 
-    def hand_over(self, writer: _Writer, load_id: int, memory_limit: int | None = None) -> None:
+    def hand_over(self, writer: Writer, load_id: int, memory_limit: int | None = None) -> None:
         if not self.texts and not self.bad:
             return
         if len(self.texts) <= SMALL_BATCH_LINES and self.text_bytes <= SMALL_BATCH_BYTES:
@@ -349,7 +349,7 @@ def _forget_file(path: str, load_id: int) -> Callable:
     return job
 
 
-def _land_file(writer: _Writer, buffer: _Buffer, states: list[tuple], load_id: int, stat: FileStat,
+def _land_file(writer: Writer, buffer: _Buffer, states: list[tuple], load_id: int, stat: FileStat,
                action: Action, landed: LandedState | None, result: ExtractResult) -> None:
     """Read one file's new complete lines into the buffer and note its state; raises OSError."""
     path = stat.path
@@ -486,7 +486,7 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
              on_progress: ProgressFn | None, source_kind: str | None = None,
              on_load: Callable[[], None] | None = None, rescan: bool = False) -> ExtractResult:
     con.execute("begin transaction")
-    writer: _Writer | None = None
+    writer: Writer | None = None
     try:
         ensure_raw_schema(con)
         landed = _read_landed(con)
@@ -519,7 +519,7 @@ def _extract(con, roots, stats, walk_errors, export_candidates, result: ExtractR
 
         load_id = loads.open_load(con, wall_started, [source_name(str(r)) for r in roots])
         result.load_id = load_id
-        writer = _Writer(con)
+        writer = Writer(con)
         buffer = _Buffer()
         states: list[tuple] = []
         done = result.files_unchanged

@@ -30,6 +30,15 @@ def _log_size(db: Path) -> int:
     return log.stat().st_size if log.exists() else 0
 
 
+def _land_without_building(db: Path, roots: list[Path]) -> None:
+    """A load whose build never ran (the import was killed after its commit)."""
+    con = duckdb.connect(str(db))
+    try:
+        extract(con, roots)
+    finally:
+        con.close()
+
+
 def _marts(db: Path) -> dict[str, list]:
     return {m: query(db, f"select * from main.{m} order by all")
             for m in ("human_messages", "sessions")} | {
@@ -57,11 +66,7 @@ def test_each_tools_models_run_only_when_its_files_changed(tmp_path, db):
     # a Codex line landed by a load whose build never ran, then another Claude append: the
     # agent models are behind that load, so this increment builds them
     codex.append(thread, ["codex grew while no build ran"])
-    con = duckdb.connect(str(db))
-    try:
-        extract(con, roots)
-    finally:
-        con.close()
+    _land_without_building(db, roots)
     append_session_turns(claude_file, claude_file.stem, ["claude grew again"])
     since = _log_size(db)
     assert import_transcripts(roots, db).ok
@@ -81,11 +86,7 @@ def test_each_tools_models_run_only_when_its_files_changed(tmp_path, db):
     # a Claude Code line landed by a load whose build never ran, then another Codex append:
     # Claude Code's models are behind that load, so this increment builds them
     append_session_turns(claude_file, claude_file.stem, ["claude grew while no build ran"])
-    con = duckdb.connect(str(db))
-    try:
-        extract(con, roots)
-    finally:
-        con.close()
+    _land_without_building(db, roots)
     codex.append(thread, ["codex grew again"])
     since = _log_size(db)
     assert import_transcripts(roots, db).ok

@@ -52,12 +52,20 @@ def agent_models_behind(con) -> bool:
         "select greatest((select max(last_load_id) from raw.agent_files),"
         " (select max(load_id) from raw.touched_sessions"
         "  where session_id in (select session_id from raw.agent_files)))").fetchall()[0][0]
+    return _behind(con, changed, _AGENT_MODELS)
+
+
+def _behind(con, changed: int | None, models: str, expected: int | None = None) -> bool:
+    """True when load `changed` (None: no file of those models' tool) is newer than the oldest
+    watermark of the models `models` (a condition on `model`), or they have none yet, or fewer
+    than `expected` of them have one."""
     if changed is None:
         return False
     if not table_exists(con, "build", "model_watermarks"):
         return True
-    oldest = con.execute(f"select min(load_id) from build.model_watermarks where {_AGENT_MODELS}").fetchall()[0][0]
-    return oldest is None or changed > oldest
+    held, oldest = con.execute(
+        f"select count(*), min(load_id) from build.model_watermarks where {models}").fetchall()[0]
+    return oldest is None or held < (expected or 0) or changed > oldest
 
 
 # Claude Code's incremental intermediate models (selectors.yml's claude_code_models): each reads
@@ -73,14 +81,17 @@ def claude_code_models_behind(con) -> bool:
     if not table_exists(con, "raw", "files"):
         return False
     changed = con.execute("select max(last_load_id) from raw.files").fetchall()[0][0]
-    if changed is None:
-        return False
-    if not table_exists(con, "build", "model_watermarks"):
-        return True
     marks = ", ".join(f"'{m}'" for m in CLAUDE_CODE_MODELS)
-    held, oldest = con.execute(
-        f"select count(*), min(load_id) from build.model_watermarks where model in ({marks})").fetchall()[0]
-    return held < len(CLAUDE_CODE_MODELS) or changed > oldest
+    return _behind(con, changed, f"model in ({marks})", expected=len(CLAUDE_CODE_MODELS))
+
+
+def untouched_tools(con) -> frozenset[str]:
+    """The tools (`claude_code`, `codex` and `gemini_cli`, the agent CLIs together) whose models an
+    increment leaves out: no file of theirs changed since those models last ran."""
+    untouched = set() if agent_models_behind(con) else {"codex", "gemini_cli"}
+    if not claude_code_models_behind(con):
+        untouched.add("claude_code")
+    return frozenset(untouched)
 
 
 def built_fingerprint(con) -> str | None:

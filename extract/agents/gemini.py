@@ -49,7 +49,6 @@ def _message(index: int, session_id: str, message: dict, kind: str = "message", 
             _text(message.get("timestamp")), text if text is not None else _dumps(message))
 
 
-
 def _messages(first: int, session_id: str, messages: list) -> Iterator[Row]:
     for i, message in enumerate(messages):
         if isinstance(message, dict):

@@ -35,11 +35,7 @@ fields as (
 
 parsed as (
     select
-        session_id,
-        record_kind,
-        position,
-        created_at,
-        source_file,
+        fields.* exclude (parts),
         [parts[1] ->> '$', parts[2] ->> '$', parts[3] ->> '$'] as texts,
         [parts[4], parts[5]] as directories
     from fields
